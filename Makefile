@@ -1,0 +1,64 @@
+# jupyter-qrt: the README's two commands are `make lab` and `make test`.
+# Everything they need is installed from here: a fresh machine needs only python3 and make.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed-stamp
+LAB_PORT ?= 8888
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help setup lab test lint format contracts typecheck pytest bench clean
+
+help:
+	@echo "make lab    set everything up and open JupyterLab on notebooks/"
+	@echo "make test   set everything up and run every check"
+	@echo "make bench  run the benchmarks (prints tables; not part of make test)"
+
+# The venv is rebuilt when pyproject.toml changes. uv installs in seconds; --compile-bytecode
+# matters here because these machines set PYTHONDONTWRITEBYTECODE=1 (imports would recompile).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade uv
+	$(UV) pip install --python $(PY) --compile-bytecode --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+contracts: setup
+	$(VENV)/bin/lint-imports
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+# pytest exits 5 when it collected no test: make treats that as the failure it is.
+pytest: setup
+	$(PY) -m pytest -p no:cacheprovider
+
+test: lint contracts typecheck pytest
+	@echo "make test: every check passed"
+
+bench: setup
+	$(PY) -m benchmarks all
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

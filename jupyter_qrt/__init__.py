@@ -1,0 +1,10 @@
+"""jupyter-qrt: Qiskit Runtime inside Jupyter.
+
+Importing this package is cheap on purpose: the Jupyter hooks import their layer inside the
+function, so ``import jupyter_qrt`` never pulls in qiskit, jupyter_server or IPython.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -1,0 +1,1 @@
+"""kernel layer of jupyter-qrt (see DESIGN.md)."""

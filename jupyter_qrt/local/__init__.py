@@ -1,0 +1,1 @@
+"""local layer of jupyter-qrt (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""server layer of jupyter-qrt (see DESIGN.md)."""
