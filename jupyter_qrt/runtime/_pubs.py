@@ -53,7 +53,8 @@ def _pub_list(pubs: Any, kind: PrimitiveKind) -> list[Any]:
 
 def _pub_error(kind: PrimitiveKind, index: int, exc: Exception) -> InvalidInputError:
     return InvalidInputError(
-        f"{kind.capitalize()} pub {index} is not valid: {exc} A {kind} pub is {_PUB_FORMS[kind]}."
+        f"{kind.capitalize()} pub {index} is not valid: {str(exc).rstrip('.')}. "
+        f"A {kind} pub is {_PUB_FORMS[kind]}."
     )
 
 

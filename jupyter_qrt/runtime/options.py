@@ -15,18 +15,6 @@ from .errors import InvalidInputError
 
 __all__ = ["EstimatorOptions", "Options", "SamplerOptions"]
 
-#: Options that go into ``params.options`` of the job, in the official client's order.
-PROGRAM_OPTION_KEYS = (
-    "default_precision",
-    "default_shots",
-    "seed_estimator",
-    "dynamical_decoupling",
-    "resilience",
-    "twirling",
-    "simulator",
-    "execution",
-    "experimental",
-)
 ENVIRONMENT_KEYS = frozenset({"log_level", "job_tags", "private", "callback"})
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -73,6 +61,8 @@ class Options:
         path = f"{self._path}.{name}" if self._path else name
         if isinstance(value, Mapping):
             value = Options(value, _path=path)
+        elif path == "environment.log_level" and isinstance(value, str):
+            value = value.upper()  # the service takes upper case; "info" is what people type
         _validate(path, value)
         self._values[name] = value
 
@@ -179,12 +169,6 @@ class EstimatorOptions(Options):
             "max_execution_time",
         }
     )
-
-
-def program_options(options: Options) -> dict[str, Any]:
-    """The part of ``options`` that goes into ``params.options``, in the official order."""
-    values = options.to_dict()
-    return {key: values[key] for key in PROGRAM_OPTION_KEYS if key in values}
 
 
 def runtime_fields(options: Options) -> dict[str, Any]:

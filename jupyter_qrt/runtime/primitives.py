@@ -11,13 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import InvalidInputError, UsageLimitError
-from .options import EstimatorOptions, Options, SamplerOptions, program_options, runtime_fields
+from .options import EstimatorOptions, Options, SamplerOptions, runtime_fields
 from .session import Session
 
 if TYPE_CHECKING:
-    from qiskit.primitives.containers.estimator_pub import EstimatorPub
-    from qiskit.primitives.containers.sampler_pub import SamplerPub
-
     from .backend import RuntimeBackend
     from .job import Job
     from .service import RuntimeService
@@ -125,22 +122,6 @@ class _Primitive:
         return job
 
 
-def _as_pub_list(pubs: Any, kind: str) -> list[Any]:
-    from qiskit import QuantumCircuit
-
-    if isinstance(pubs, QuantumCircuit):
-        return [pubs]
-    if isinstance(pubs, str | bytes) or not isinstance(pubs, Iterable):
-        raise InvalidInputError(
-            f"{kind}.run takes a list of pubs, e.g. run([circuit]) or run([(circuit, values)]); "
-            f"got {type(pubs).__name__}."
-        )
-    out = list(pubs)
-    if not out:
-        raise InvalidInputError(f"{kind}.run needs at least one pub.")
-    return out
-
-
 class Sampler(_Primitive):
     """Sample bitstrings from ISA circuits (V2 semantics).
 
@@ -164,24 +145,10 @@ class Sampler(_Primitive):
         shots
             Shots for every pub that does not give its own.
         """
-        from qiskit.primitives.containers.sampler_pub import SamplerPub
-
         from .encoding import sampler_params
 
-        if shots is not None and (
-            isinstance(shots, bool) or not isinstance(shots, int) or shots < 1
-        ):
-            raise InvalidInputError(f"shots must be a positive integer, got {shots!r}.")
-        try:
-            coerced: list[SamplerPub] = [
-                SamplerPub.coerce(pub, shots) for pub in _as_pub_list(pubs, "Sampler")
-            ]
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, InvalidInputError):
-                raise
-            raise InvalidInputError(f"Invalid sampler pub: {exc}") from exc
-        self._check_circuits(pub.circuit for pub in coerced)
-        params = sampler_params(coerced, shots=shots, options=program_options(self._options))
+        params = sampler_params(pubs, shots=shots, options=self._options.to_dict())
+        self._check_circuits(pub.circuit for pub in params["pubs"])
         return self._submit(params)
 
 
@@ -205,28 +172,8 @@ class Estimator(_Primitive):
         precision
             Target precision for every pub that does not give its own.
         """
-        from qiskit.primitives.containers.estimator_pub import EstimatorPub
-
         from .encoding import estimator_params
 
-        if precision is not None and (
-            isinstance(precision, bool) or not isinstance(precision, int | float) or precision <= 0
-        ):
-            raise InvalidInputError(f"precision must be a number > 0, got {precision!r}.")
-        try:
-            coerced: list[EstimatorPub] = [
-                EstimatorPub.coerce(pub, precision) for pub in _as_pub_list(pubs, "Estimator")
-            ]
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, InvalidInputError):
-                raise
-            raise InvalidInputError(f"Invalid estimator pub: {exc}") from exc
-        self._check_circuits(pub.circuit for pub in coerced)
-        values = self._options.to_dict()
-        params = estimator_params(
-            coerced,
-            precision=precision,
-            options=program_options(self._options),
-            resilience_level=values.get("resilience_level"),
-        )
+        params = estimator_params(pubs, precision=precision, options=self._options.to_dict())
+        self._check_circuits(pub.circuit for pub in params["pubs"])
         return self._submit(params)

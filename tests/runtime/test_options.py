@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_qrt.runtime._primitive_options import program_options as settle
 from jupyter_qrt.runtime.errors import InvalidInputError
-from jupyter_qrt.runtime.options import (
-    EstimatorOptions,
-    SamplerOptions,
-    program_options,
-    runtime_fields,
-)
+from jupyter_qrt.runtime.options import EstimatorOptions, Options, SamplerOptions, runtime_fields
+
+
+def program_options(options: Options) -> dict[str, object]:
+    """What ``params.options`` of the job will hold."""
+    program, _ = settle("sampler", options.to_dict())
+    return dict(program)
 
 
 def test_unset_options_send_nothing_but_the_default_log_level() -> None:

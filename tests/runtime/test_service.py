@@ -218,9 +218,10 @@ def test_a_non_isa_circuit_is_refused_before_any_request(
 @pytest.mark.parametrize(
     ("pubs", "words"),
     [
-        ("OPENQASM 2.0;", "list of pubs"),
-        ([], "at least one pub"),
-        ([(QuantumCircuit(1), [1.0, 2.0])], "sampler pub"),
+        ("OPENQASM 2.0;", "list of sampler pubs"),
+        (QuantumCircuit(1), r"for one pub write \[pub\]"),
+        ([], "at least one sampler pub"),
+        ([(QuantumCircuit(1), [1.0, 2.0])], "Sampler pub 0 is not valid"),
     ],
 )
 def test_bad_sampler_input_gets_one_clear_message(
@@ -229,7 +230,7 @@ def test_bad_sampler_input_gets_one_clear_message(
     backend = service.backend(BACKEND)
     with pytest.raises(InvalidInputError, match=words):
         Sampler(mode=backend).run(pubs)
-    with pytest.raises(InvalidInputError, match="positive integer"):
+    with pytest.raises(InvalidInputError, match="shots must be positive"):
         Sampler(mode=backend).run([isa(bell(), backend)], shots=0)
     assert fake_ibm.count("POST", "/api/v1/jobs") == 0
 
