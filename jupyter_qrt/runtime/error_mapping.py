@@ -55,7 +55,9 @@ def service_message(response: requests.Response) -> str:
                         text += f"; more info: {item['more_info']}"
                     parts.append(text)
         error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
+        if parts:
+            pass  # ``error`` repeats the first of ``errors`` where a service sends both
+        elif isinstance(error, dict) and error.get("message"):
             code = error.get("code")
             parts.append(str(error["message"]) + (f" (code {code})" if code is not None else ""))
         elif isinstance(error, str) and error:
