@@ -1,0 +1,145 @@
+"""One qiskit-aer run for a batch of (circuit, parameter values) pairs, returning shot bits.
+
+Every binding of every circuit becomes one Aer experiment (parametric circuits share one
+compiled circuit through ``parameter_binds``). Aer reports each shot's classical bits as a hex
+string; they are turned into boolean arrays ``(bindings, shots, num_clbits)`` with column ``j``
+holding clbit ``j``, from which registers are cut.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from qiskit import QuantumCircuit
+from qiskit.primitives.containers.bindings_array import BindingsArray
+from qiskit_aer import AerSimulator
+
+from ..devices import Device
+from ..job_reasons import INTERNAL_ERROR
+from ..noise import noise_model_for
+from .report import ExecutionError
+
+__all__ = ["ShotBits", "active_qubits", "pack_register", "run_shots", "simulation_failure"]
+
+ShotBits = npt.NDArray[np.bool_]
+"""Shot outcomes: ``(bindings, shots, num_clbits)``, column ``j`` is clbit ``j``."""
+
+# Messages of qiskit-aer that mean "the circuit is too big for this machine", not a bug.
+_TOO_BIG = ("insufficient memory", "required memory", "exceeds", "too many qubits")
+# Instructions that neither need nor get noise, so they do not make a qubit "used".
+_IDLE = frozenset({"barrier", "delay"})
+
+
+def active_qubits(circuits: Sequence[QuantumCircuit]) -> set[int]:
+    """Indices of the qubits the circuits act on (control flow counts its operands)."""
+    used: set[int] = set()
+    for circuit in circuits:
+        for instruction in circuit.data:
+            if instruction.operation.name not in _IDLE:
+                used.update(circuit.find_bit(q).index for q in instruction.qubits)
+    return used
+
+
+def _experiments(
+    batches: Sequence[tuple[QuantumCircuit, BindingsArray]],
+) -> tuple[list[QuantumCircuit], list[dict[Any, Any]], list[int]]:
+    circuits: list[QuantumCircuit] = []
+    binds: list[dict[Any, Any]] = []
+    counts: list[int] = []
+    for circuit, bindings in batches:
+        size = int(bindings.size)
+        counts.append(size)
+        if size == 0:
+            continue
+        if circuit.num_parameters:
+            values = bindings.as_array(circuit.parameters).reshape(size, -1)
+            circuits.append(circuit)
+            binds.append({p: values[:, i] for i, p in enumerate(circuit.parameters)})
+        else:
+            # Broadcast pubs without parameters still want independent shots per element.
+            circuits.extend([circuit] * size)
+            binds.extend({} for _ in range(size))
+    return circuits, binds, counts
+
+
+def simulation_failure(device: Device, status: str) -> ExecutionError:
+    """The error to raise when qiskit-aer reports ``status`` instead of a result."""
+    if any(token in status.lower() for token in _TOO_BIG):
+        return ExecutionError(
+            f"The circuit is too large to simulate on this machine ({status}). The local "
+            f"service simulates {device.name} in memory: use fewer active qubits, or run on "
+            "an IBM device."
+        )
+    return ExecutionError(
+        f"The simulator failed: {status}. If the circuit is valid, please report this.",
+        INTERNAL_ERROR,
+    )
+
+
+def _bits_of(memory: list[str], num_clbits: int) -> ShotBits:
+    num_bytes = max(1, math.ceil(num_clbits / 8))
+    text = "".join(value[2:].rjust(2 * num_bytes, "0") for value in memory)
+    raw = np.frombuffer(bytes.fromhex(text), dtype=np.uint8).reshape(len(memory), num_bytes)
+    # unpackbits is most-significant first; reverse so that column j is clbit j.
+    return np.unpackbits(raw, axis=1)[:, ::-1][:, :num_clbits].astype(np.bool_)
+
+
+def run_shots(
+    batches: Sequence[tuple[QuantumCircuit, BindingsArray]],
+    shots: int,
+    seed: int | None,
+    device: Device,
+) -> list[ShotBits]:
+    """Run every binding of every circuit with ``shots`` shots; return the bits per batch.
+
+    The device's noise model (none on the ideal simulator) is cut to the qubits the circuits
+    use.
+
+    Raises
+    ------
+    ExecutionError
+        The simulation failed (too big for memory: reason 1517; anything else: 1500).
+    """
+    circuits, binds, counts = _experiments(batches)
+    bits: list[ShotBits] = []
+    if not circuits:
+        return [np.zeros((0, shots, c.num_clbits), dtype=np.bool_) for c, _ in batches]
+    noise_model = noise_model_for(device, active_qubits([c for c, _ in batches]))
+    simulator = AerSimulator(noise_model=noise_model) if noise_model else AerSimulator()
+    try:
+        result = simulator.run(
+            circuits,
+            shots=shots,
+            memory=True,
+            seed_simulator=seed,
+            parameter_binds=binds if any(binds) else None,
+        ).result()
+    except Exception as exc:  # qiskit-aer raises several unrelated types
+        raise simulation_failure(device, str(exc)) from None
+    experiments = iter(result.results)
+    for (circuit, _), count in zip(batches, counts, strict=True):
+        rows: list[ShotBits] = []
+        for _ in range(count):
+            experiment = next(experiments)
+            status = str(getattr(experiment, "status", ""))
+            if not experiment.success:
+                raise simulation_failure(device, status or str(result.status))
+            memory = getattr(experiment.data, "memory", None) or ["0x0"] * shots
+            rows.append(_bits_of(memory, circuit.num_clbits))
+        stacked = np.stack(rows) if rows else np.zeros((0, shots, circuit.num_clbits), bool)
+        bits.append(stacked)
+    return bits
+
+
+def pack_register(bits: ShotBits, clbits: Sequence[int]) -> npt.NDArray[np.uint8]:
+    """Pack the columns ``clbits`` (register bit 0 first) as ``BitArray`` bytes, big-endian."""
+    selected = bits[..., list(clbits)][..., ::-1]
+    padding = (-len(clbits)) % 8
+    if padding:
+        zeros = np.zeros((*selected.shape[:-1], padding), dtype=np.bool_)
+        selected = np.concatenate([zeros, selected], axis=-1)
+    return np.packbits(selected, axis=-1)
