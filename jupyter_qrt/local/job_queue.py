@@ -1,0 +1,262 @@
+"""The queue side of jobs: which job runs next, and how a run ends in the database.
+
+The database is the queue: a job is Queued until the scheduler claims it (Queued -> Running in
+one transaction), and a run ends in one transaction that writes the status, the result, the
+usage and the session's bookkeeping together, so that a crash never leaves half of it.
+
+Order: jobs of dedicated sessions first, then submission order (FIFO), per device. A job whose
+instance has used up its usage limit stays Queued until the limit is raised.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .job_reasons import RAN_TOO_LONG, SERVICE_RESTARTED
+from .sessions import SessionRegistry
+from .store import Store
+from .timestamps import iso_z
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "ClaimedJob",
+    "JobQueue",
+    "append_log",
+    "charge_usage",
+    "queue_position",
+]
+
+#: A job whose run was interrupted by a service stop this many times is failed, not re-queued:
+#: it may be what brings the service down.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job the scheduler has moved to Running and hands to a worker."""
+
+    job_id: str
+    program_id: str
+    backend: str
+    cost: int
+    log_level: str | None
+
+
+def append_log(conn: sqlite3.Connection, job_id: str, now: float, text: str) -> None:
+    """Append a timestamped line (or block) to the job's logs."""
+    conn.execute(
+        "UPDATE jobs SET logs = logs || ? WHERE id = ?",
+        (f"{iso_z(now)} {text.rstrip()}\n", job_id),
+    )
+
+
+def charge_usage(conn: sqlite3.Connection, crn: str, seconds: float) -> None:
+    """Add used seconds to the instance's consumed usage."""
+    if seconds > 0:
+        conn.execute(
+            "UPDATE instances SET usage_consumed_seconds = usage_consumed_seconds + ? "
+            "WHERE crn = ?",
+            (seconds, crn),
+        )
+
+
+def queue_position(conn: sqlite3.Connection, row: sqlite3.Row) -> int | None:
+    """1 for the next job to run on its device; None unless the job is Queued."""
+    if row["status"] != "Queued":
+        return None
+    ahead = conn.execute(
+        "SELECT COUNT(*) FROM jobs WHERE status = 'Queued' AND backend = ? "
+        "AND (priority < ? OR (priority = ? AND seq < ?))",
+        (row["backend"], row["priority"], row["priority"], row["seq"]),
+    ).fetchone()[0]
+    return int(ahead) + 1
+
+
+class JobQueue:
+    """Claims jobs for workers and records how their runs end.
+
+    Parameters
+    ----------
+    store
+        The open store.
+    sessions
+        Keeps sessions in step with their jobs.
+    clock
+        Returns the current POSIX time.
+    """
+
+    def __init__(self, store: Store, sessions: SessionRegistry, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._clock = clock
+
+    def claim_next(self, worker_name: str) -> ClaimedJob | None:
+        """Move the next runnable job to Running and return it (None when nothing is queued)."""
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                "SELECT j.* FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
+                "WHERE j.status = 'Queued' AND (i.usage_limit_seconds IS NULL "
+                "OR i.usage_consumed_seconds < i.usage_limit_seconds) "
+                "ORDER BY j.priority, j.seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            now = self._clock()
+            conn.execute(
+                "UPDATE jobs SET status = 'Running', running = ?, attempts = attempts + 1 "
+                "WHERE id = ?",
+                (now, row["id"]),
+            )
+            append_log(conn, row["id"], now, f"Running on {row['backend']} ({worker_name}).")
+            if row["session_id"] is not None:
+                self._sessions.job_started(conn, row["session_id"], now)
+        return ClaimedJob(
+            job_id=row["id"],
+            program_id=row["program_id"],
+            backend=row["backend"],
+            cost=int(row["cost"]),
+            log_level=row["log_level"],
+        )
+
+    def complete(
+        self,
+        job_id: str,
+        result_zlib: bytes,
+        *,
+        quantum_seconds: float,
+        metrics: Mapping[str, Any] | None = None,
+        qiskit_version: str | None = None,
+        logs: str = "",
+    ) -> bool:
+        """Record a finished run: Completed, with its result and usage, atomically.
+
+        ``result_zlib`` is the RuntimeEncoder JSON text (UTF-8) compressed with zlib; the worker
+        compresses it, so that the dispatcher only stores it. Returns False when the job is no
+        longer Running (cancelled or deleted meanwhile): the result is then dropped.
+        """
+        with self._store.transaction() as conn:
+            row = self._running_row(conn, job_id)
+            if row is None:
+                return False
+            now = self._clock()
+            conn.execute(
+                "UPDATE jobs SET status = 'Completed', finished = ?, quantum_seconds = ?, "
+                "usage_seconds = ?, metrics = ?, qiskit_version = ? WHERE id = ?",
+                (
+                    now,
+                    quantum_seconds,
+                    quantum_seconds,
+                    json.dumps(dict(metrics or {})),
+                    qiskit_version,
+                    job_id,
+                ),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO results(job_id, data) VALUES (?, ?)", (job_id, result_zlib)
+            )
+            if logs:
+                append_log(conn, job_id, now, logs)
+            append_log(conn, job_id, now, f"Completed ({quantum_seconds:.3f} quantum seconds).")
+            self._ended(conn, row, now, quantum_seconds)
+        return True
+
+    def fail(self, job_id: str, reason_code: int, reason: str, logs: str = "") -> bool:
+        """Record a failed run (Failed, with a reason people understand)."""
+        return self._end(job_id, "Failed", reason_code, reason, logs)
+
+    def stop_too_long(self, job_id: str, cost: int) -> bool:
+        """Record a run stopped at its max execution time: Cancelled with reason code 1305."""
+        reason = (
+            f"Ran too long: the job ran past its maximum execution time of {cost} s and was "
+            "stopped. Raise max_execution_time (at most 10800 s) or split the work into "
+            "smaller jobs."
+        )
+        return self._end(job_id, "Cancelled", RAN_TOO_LONG, reason, "")
+
+    def requeue(self, job_ids: list[str], why: str) -> None:
+        """Put Running jobs back in the queue (the service is stopping; the run does not count)."""
+        now = self._clock()
+        with self._store.transaction() as conn:
+            for job_id in job_ids:
+                cursor = conn.execute(
+                    "UPDATE jobs SET status = 'Queued', running = NULL, "
+                    "attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'Running'",
+                    (job_id,),
+                )
+                if cursor.rowcount:
+                    append_log(conn, job_id, now, why)
+
+    def recover(self) -> tuple[int, int]:
+        """After a start: re-queue jobs left Running by a stop, or fail those retried too often.
+
+        Returns
+        -------
+        (requeued, failed)
+        """
+        now = self._clock()
+        requeued = failed = 0
+        with self._store.transaction() as conn:
+            rows = conn.execute("SELECT * FROM jobs WHERE status = 'Running'").fetchall()
+            for row in rows:
+                if int(row["attempts"]) < MAX_ATTEMPTS:
+                    conn.execute(
+                        "UPDATE jobs SET status = 'Queued', running = NULL WHERE id = ?",
+                        (row["id"],),
+                    )
+                    append_log(
+                        conn,
+                        row["id"],
+                        now,
+                        "The service stopped while this job was running; it was queued again.",
+                    )
+                    requeued += 1
+                    continue
+                reason = (
+                    f"The local runtime service stopped {MAX_ATTEMPTS} times while this job was "
+                    "running, so it was not run again. Submit it again; if this repeats, try a "
+                    "smaller job (fewer qubits or shots)."
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'Failed', reason = ?, reason_code = ?, "
+                    "finished = ?, usage_seconds = 0 WHERE id = ?",
+                    (reason, SERVICE_RESTARTED, now, row["id"]),
+                )
+                append_log(conn, row["id"], now, reason)
+                if row["session_id"] is not None:
+                    self._sessions.job_ended(conn, row["session_id"], now)
+                failed += 1
+        return requeued, failed
+
+    # ------------------------------------------------------------------ helpers
+    def _end(self, job_id: str, status: str, code: int, reason: str, logs: str) -> bool:
+        with self._store.transaction() as conn:
+            row = self._running_row(conn, job_id)
+            if row is None:
+                return False
+            now = self._clock()
+            used = max(now - float(row["running"]), 0.0)
+            conn.execute(
+                "UPDATE jobs SET status = ?, reason = ?, reason_code = ?, finished = ?, "
+                "usage_seconds = ? WHERE id = ?",
+                (status, reason, code, now, used, job_id),
+            )
+            if logs:
+                append_log(conn, job_id, now, logs)
+            append_log(conn, job_id, now, f"{status} (reason code {code}): {reason}")
+            self._ended(conn, row, now, used)
+        return True
+
+    def _running_row(self, conn: sqlite3.Connection, job_id: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM jobs WHERE id = ? AND status = 'Running'", (job_id,)
+        ).fetchone()
+        return row
+
+    def _ended(self, conn: sqlite3.Connection, row: sqlite3.Row, now: float, used: float) -> None:
+        charge_usage(conn, row["instance_crn"], used)
+        if row["session_id"] is not None:
+            self._sessions.job_ended(conn, row["session_id"], now)

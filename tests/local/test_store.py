@@ -1,0 +1,77 @@
+"""The local service's SQLite store: schema versioning, WAL, atomic transactions, durability."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_qrt.local.store import DB_FILENAME, SCHEMA_VERSION, Store, StoreError, open_readonly
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path)
+    opened.open()
+    yield opened
+    opened.close()
+
+
+def test_a_new_store_has_the_current_schema_in_wal_mode(store: Store) -> None:
+    with store.reading() as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"instances", "keys", "jobs", "results", "sessions", "meta"} <= tables
+
+
+def test_a_failed_transaction_changes_nothing(store: Store) -> None:
+    store.set_meta("answer", "42")
+
+    def half_done() -> None:
+        with store.transaction() as conn:
+            conn.execute("UPDATE meta SET value = '0' WHERE key = 'answer'")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        half_done()
+    assert store.get_meta("answer") == "42"
+
+
+def test_data_survive_closing_and_opening_again(tmp_path: Path) -> None:
+    first = Store(tmp_path)
+    first.open()
+    first.set_meta("k", "v")
+    first.close()
+    second = Store(tmp_path)
+    second.open()
+    assert second.get_meta("k") == "v"
+    second.close()
+
+
+def test_a_database_from_a_newer_version_is_refused_with_advice(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / DB_FILENAME)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    store = Store(tmp_path)
+    with pytest.raises(StoreError, match="newer than this jupyter-qrt"):
+        store.open()
+    assert not store.is_open
+
+
+def test_using_a_closed_store_says_to_start_first(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"start\(\)"):
+        Store(tmp_path).get_meta("x")
+
+
+def test_a_read_only_connection_sees_committed_writes(store: Store) -> None:
+    store.set_meta("k", "v1")
+    reader = open_readonly(store.path)
+    try:
+        assert reader.execute("SELECT value FROM meta WHERE key='k'").fetchone()[0] == "v1"
+        with pytest.raises(sqlite3.OperationalError):
+            reader.execute("UPDATE meta SET value = 'x'")
+    finally:
+        reader.close()
