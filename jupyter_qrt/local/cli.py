@@ -1,0 +1,285 @@
+"""``jupyter-qrt``: run the local runtime service, manage its keys and instances.
+
+::
+
+    eval "$(jupyter-qrt serve --port 0 &)"     # prints export lines, then serves
+    jupyter-qrt instances create class-a --plan open --limit 3600
+    jupyter-qrt keys create --instance class-a --name student-1
+    jupyter-qrt keys list
+    jupyter-qrt instances set-limit crn:v1:...:: 7200
+
+``serve`` prints ``export NAME=value`` lines (``QISKIT_IBM_URL``, ``QISKIT_IBM_TOKEN``,
+``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``, ``IAM_URL``, ``GLOBAL_SEARCH_URL``,
+``GLOBAL_CATALOG_URL``, ``NO_PROXY``/``no_proxy``) and serves until SIGINT or SIGTERM. Every
+error is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
+
+if TYPE_CHECKING:
+    from .identity import IdentityRegistry
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+EXIT_ERROR = 2
+_PROG = "jupyter-qrt"
+
+
+class CLIError(Exception):
+    """A problem to report on one line of stderr."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="The jupyter-qrt local runtime service: the Qiskit Runtime API, offline.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    def data_dir_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="where jobs, keys and instances are stored "
+            f"(default: $QRT_DATA_DIR or {default_data_dir({})})",
+        )
+
+    serve = commands.add_parser(
+        "serve", help="run the service; prints 'export' lines for the clients"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    data_dir_option(serve)
+    serve.add_argument(
+        "--catalog", choices=CATALOG_CHOICES, default="builtin", help="devices served (builtin)"
+    )
+    serve.add_argument("--workers", type=int, default=2, help="worker processes running jobs")
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the service becomes reachable from other machines)",
+    )
+    serve.add_argument("--log-level", default="WARNING", help="logging level on stderr")
+
+    keys = commands.add_parser("keys", help="list, create or revoke API keys")
+    key_commands = keys.add_subparsers(dest="action", metavar="ACTION")
+    key_commands.required = True
+    data_dir_option(key_commands.add_parser("list", help="list the keys (never the secrets)"))
+    create_key = key_commands.add_parser("create", help="create a key (printed once)")
+    create_key.add_argument("--instance", required=True, help="instance CRN or name")
+    create_key.add_argument("--name", required=True, help="a unique name for the key")
+    data_dir_option(create_key)
+    revoke_key = key_commands.add_parser("revoke", help="revoke a key by id or name")
+    revoke_key.add_argument("key", help="key id or name")
+    data_dir_option(revoke_key)
+
+    instances = commands.add_parser("instances", help="list or create instances, set limits")
+    instance_commands = instances.add_subparsers(dest="action", metavar="ACTION")
+    instance_commands.required = True
+    data_dir_option(instance_commands.add_parser("list", help="list the instances and usage"))
+    create_instance = instance_commands.add_parser("create", help="create an instance")
+    create_instance.add_argument("name", help="a unique instance name")
+    create_instance.add_argument("--plan", default="open", help="plan name (open)")
+    create_instance.add_argument(
+        "--limit", type=_seconds, default=None, help="usage limit in seconds (none)"
+    )
+    data_dir_option(create_instance)
+    set_limit = instance_commands.add_parser("set-limit", help="set an instance's usage limit")
+    set_limit.add_argument("instance", help="instance CRN or name")
+    set_limit.add_argument("seconds", type=_seconds, help="seconds, or 'none' for no limit")
+    data_dir_option(set_limit)
+    return parser
+
+
+def _seconds(text: str) -> float | None:
+    if text.strip().lower() in {"none", "unlimited"}:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0 (or 'none')")
+    return value
+
+
+# -- serve ---------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    logging.basicConfig(
+        level=str(args.log_level).upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        service = LocalService(
+            args.data_dir if args.data_dir is not None else default_data_dir(),
+            host=args.host,
+            port=args.port,
+            catalog=args.catalog,
+            workers=args.workers,
+            allow_remote=args.allow_remote,
+        )
+        with service:
+            for name, value in service.env().items():
+                out.write(f"export {name}={shlex.quote(value)}\n")
+            out.flush()
+            # A signal handler only sets the event; waiting in slices keeps the main thread
+            # responsive to it on every platform.
+            while not stop.wait(0.5):
+                pass
+            logger.info("Stopping the local runtime service")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+# -- keys and instances --------------------------------------------------------------------------
+
+
+@contextmanager
+def _identity(data_dir: Path | None) -> Iterator[IdentityRegistry]:
+    """Keys and instances of a data dir, without starting the service's workers.
+
+    A service may be running on the same data dir: only the identity tables are touched (SQLite
+    serialises the writes), never its jobs.
+    """
+    from .identity import IdentityRegistry
+    from .store import Store
+
+    directory = data_dir if data_dir is not None else default_data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    store = Store(directory)
+    store.open()
+    try:
+        registry = IdentityRegistry(store, directory, time.time)
+        registry.ensure_defaults()
+        yield registry
+    finally:
+        store.close()
+
+
+def _instance_crn(registry: IdentityRegistry, crn_or_name: str) -> str:
+    for info in registry.list_instances():
+        if crn_or_name in (info.crn, info.name):
+            return info.crn
+    names = ", ".join(info.name for info in registry.list_instances())
+    raise CLIError(f"No instance has the CRN or name {crn_or_name!r}. Instances: {names}.")
+
+
+def _limit_text(seconds: float | None) -> str:
+    return "none" if seconds is None else f"{seconds:g}s"
+
+
+def _keys(args: argparse.Namespace, out: TextIO) -> int:
+    with _identity(args.data_dir) as registry:
+        if args.action == "list":
+            names = {info.crn: info.name for info in registry.list_instances()}
+            rows = [("KEY ID", "NAME", "INSTANCE", "USER")]
+            rows += [
+                (key.key_id, key.name, names.get(key.instance_crn, key.instance_crn), key.user_id)
+                for key in registry.list_keys()
+            ]
+            _write_table(rows, out)
+        elif args.action == "create":
+            crn = _instance_crn(registry, args.instance)
+            key = registry.create_key(crn, args.name)
+            out.write(f"{key}\n")
+            print(
+                f"Created key {args.name!r} for {crn}. It is shown only now: keep it secret.",
+                file=sys.stderr,
+            )
+        else:
+            registry.revoke_key(args.key)
+            print(f"Revoked key {args.key!r}.", file=sys.stderr)
+    return 0
+
+
+def _instances(args: argparse.Namespace, out: TextIO) -> int:
+    with _identity(args.data_dir) as registry:
+        if args.action == "list":
+            rows = [("NAME", "PLAN", "LIMIT", "USED", "CRN")]
+            for info in registry.list_instances():
+                used = registry.usage(info.crn).get("usage_consumed_seconds", 0)
+                rows.append(
+                    (
+                        info.name,
+                        info.plan,
+                        _limit_text(info.usage_limit_seconds),
+                        f"{used:g}s",
+                        info.crn,
+                    )
+                )
+            _write_table(rows, out)
+        elif args.action == "create":
+            info = registry.create_instance(
+                args.name, plan=args.plan, usage_limit_seconds=args.limit
+            )
+            out.write(f"{info.crn}\n")
+        else:
+            crn = _instance_crn(registry, args.instance)
+            info = registry.set_usage_limit(crn, args.seconds)
+            out.write(f"{info.name}: usage limit {_limit_text(info.usage_limit_seconds)}\n")
+    return 0
+
+
+def _write_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``jupyter-qrt``; returns the exit status (0, or 2 after a one-line error)."""
+    args = _parser().parse_args(argv)
+    from .service_error import ServiceError
+
+    try:
+        if args.command == "serve":
+            return _serve(args, sys.stdout)
+        if args.command == "keys":
+            return _keys(args, sys.stdout)
+        return _instances(args, sys.stdout)
+    except ServiceError as exc:
+        message = exc.message
+    except (CLIError, ServiceStartError, ValueError, OSError) as exc:
+        message = str(exc)
+    except Exception as exc:  # a traceback helps no one at a shell prompt; the log keeps it
+        logger.debug("jupyter-qrt failed", exc_info=True)
+        message = f"{type(exc).__name__}: {exc}. Run with --log-level DEBUG for details."
+    print(f"{_PROG}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,424 @@
+"""Running the local runtime service: in-process on a loopback port, or standalone.
+
+::
+
+    from jupyter_qrt.local.server import LocalService
+
+    with LocalService() as service:             # a fresh data dir, an ephemeral port
+        os.environ.update(service.env())        # QISKIT_IBM_URL, QISKIT_IBM_TOKEN, IAM_URL, ...
+        ...                                     # any client, ours or the official one
+
+:class:`LocalService` starts the core (:class:`~jupyter_qrt.local.core.LocalRuntime`) and a tornado
+HTTP server on its own IOLoop in a background thread; ``stop()`` (or leaving the ``with`` block)
+stops both and leaves no thread or worker process behind. ``jupyter-qrt serve`` runs the same thing
+in the foreground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from .app import make_app, normalize_base_path
+from .handlers_base import DEFAULT_MAX_BODY_BYTES
+from .iam import TOKEN_LIFETIME_SECONDS
+
+if TYPE_CHECKING:
+    from .core import LocalRuntime
+    from .devices import DeviceCatalog
+
+__all__ = [
+    "CATALOG_CHOICES",
+    "LocalService",
+    "ServiceStartError",
+    "catalog_named",
+    "default_data_dir",
+    "is_loopback_host",
+    "service_env",
+]
+
+logger = logging.getLogger(__name__)
+
+CATALOG_CHOICES = ("builtin", "ibm-snapshots", "all")
+"""Names of the device catalogs ``catalog=`` and ``--catalog`` accept."""
+
+CHANNEL = "ibm_quantum_platform"
+"""The channel the printed environment selects: the IBM protocol, spoken by this service."""
+
+_START_TIMEOUT_SECONDS = 30.0
+_STOP_TIMEOUT_SECONDS = 30.0
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+class ServiceStartError(RuntimeError):
+    """The service could not start (port taken, data dir unusable, ...); the message says why."""
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the standalone service keeps its data when no data dir is given.
+
+    ``$QRT_DATA_DIR``, else ``$XDG_DATA_HOME/jupyter-qrt/local``, else
+    ``~/.local/share/jupyter-qrt/local``.
+    """
+    environ = os.environ if env is None else env
+    explicit = environ.get("QRT_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "jupyter-qrt" / "local"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine only (``127.0.0.1``, ``::1``, ``localhost``)."""
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def catalog_named(name: str) -> DeviceCatalog:
+    """The device catalog called ``name`` (one of :data:`CATALOG_CHOICES`).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not one of them.
+    """
+    from .devices import builtin_catalog, ibm_snapshot_catalog
+
+    if name == "builtin":
+        return builtin_catalog()
+    if name == "ibm-snapshots":
+        return ibm_snapshot_catalog()
+    if name == "all":
+        return builtin_catalog().merged(ibm_snapshot_catalog())
+    raise ValueError(f"Unknown device catalog {name!r}; use one of {', '.join(CATALOG_CHOICES)}.")
+
+
+def _url_host(host: str) -> str:
+    # A wildcard address cannot be connected to; on this machine loopback reaches it.
+    if host in {"", "0.0.0.0"}:
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _with_loopback(no_proxy: str) -> str:
+    hosts = [part.strip() for part in no_proxy.split(",") if part.strip()]
+    for name in ("127.0.0.1", "localhost", "::1"):
+        if name not in hosts:
+            hosts.append(name)
+    return ",".join(hosts)
+
+
+def service_env(
+    url: str, api_key: str, instance_crn: str, *, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment that points the clients at a local service whose root is ``url``.
+
+    With these set, ``QiskitRuntimeService()`` of the official client and our ``RuntimeService()``
+    connect with no arguments: the ``/experimental/api/v1`` URL is used verbatim by both, IAM and
+    Global Search/Catalog are this service's.
+
+    Parameters
+    ----------
+    url
+        Root URL of the service (no trailing ``/``).
+    api_key, instance_crn
+        The key and the instance it is bound to.
+    environ
+        The current environment (default ``os.environ``): its ``NO_PROXY``/``no_proxy`` hosts
+        are kept, the loopback names added (Python reads the lower-case one first).
+    """
+    current = os.environ if environ is None else environ
+    return {
+        "QISKIT_IBM_URL": f"{url}/experimental/api/v1",
+        "QISKIT_IBM_TOKEN": api_key,
+        "QISKIT_IBM_INSTANCE": instance_crn,
+        "QISKIT_IBM_CHANNEL": CHANNEL,
+        "IAM_URL": url,
+        "GLOBAL_SEARCH_URL": f"{url}/globalsearch",
+        "GLOBAL_CATALOG_URL": f"{url}/globalcatalog",
+        "NO_PROXY": _with_loopback(current.get("NO_PROXY", "")),
+        "no_proxy": _with_loopback(current.get("no_proxy", "")),
+    }
+
+
+class LocalService:
+    """The local runtime service on a loopback port, run by a background thread.
+
+    Parameters
+    ----------
+    data_dir
+        Where jobs, keys and instances are stored. ``None``: a fresh temporary directory,
+        deleted when the service stops.
+    host
+        Address to listen on; loopback only unless ``allow_remote``.
+    port
+        Port to listen on; ``0`` picks a free one (see :attr:`port`).
+    catalog
+        Devices served: a name of :data:`CATALOG_CHOICES`, a ``DeviceCatalog``, or ``None`` for
+        the core's default.
+    base_path
+        Path under which everything is served (``/``; the URLs include it).
+    workers
+        Worker processes running jobs.
+    max_body_bytes
+        Largest request body accepted (413 beyond).
+    token_lifetime_seconds
+        Validity of the bearer tokens issued.
+    allow_remote
+        Allow a non-loopback ``host`` (anyone who can reach it can then try keys).
+
+    Raises
+    ------
+    ValueError
+        A non-loopback host without ``allow_remote``, or an unknown catalog name.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        catalog: str | DeviceCatalog | None = None,
+        base_path: str = "/",
+        workers: int = 2,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
+        allow_remote: bool = False,
+    ) -> None:
+        if not allow_remote and not is_loopback_host(host):
+            raise ValueError(
+                f"Refusing to listen on {host!r}: the service would be reachable from other "
+                "machines. Use 127.0.0.1, or allow_remote=True (--allow-remote) if you mean it."
+            )
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be from 0 to 65535, not {port}.")
+        if isinstance(catalog, str):
+            catalog = catalog_named(catalog)
+        self._requested_dir = Path(data_dir).expanduser() if data_dir is not None else None
+        self._host = host
+        self._requested_port = port
+        self._catalog = catalog
+        self._base_path = normalize_base_path(base_path)
+        self._workers = workers
+        self._max_body_bytes = max_body_bytes
+        self._token_lifetime = token_lifetime_seconds
+        self._runtime: LocalRuntime | None = None
+        self._temp_dir: str | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._port: int | None = None
+        self._data_dir: Path | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> LocalService:
+        """Start the core and the HTTP server; returns once requests are being served.
+
+        Raises
+        ------
+        ServiceStartError
+            The port is taken, the data dir cannot be used, or the server did not come up.
+        """
+        if self._thread is not None:
+            return self
+        from .core import LocalRuntime
+
+        if self._requested_dir is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="jupyter-qrt-local-")
+            self._data_dir = Path(self._temp_dir)
+        else:
+            self._data_dir = self._requested_dir
+        try:
+            sockets = bind_sockets(self._requested_port, address=self._host)
+        except OSError as exc:
+            self._cleanup_temp_dir()
+            raise ServiceStartError(
+                f"Cannot listen on {self._host}:{self._requested_port} ({exc.strerror or exc}). "
+                "Choose another port, or --port 0 for a free one."
+            ) from exc
+        kwargs: dict[str, Any] = {"workers": self._workers, "max_body_bytes": self._max_body_bytes}
+        if self._catalog is not None:
+            kwargs["catalog"] = self._catalog
+        try:
+            runtime = LocalRuntime(self._data_dir, **kwargs)
+            runtime.start()
+        except BaseException:
+            _close_sockets(sockets)
+            self._cleanup_temp_dir()
+            raise
+        self._runtime = runtime
+        self._port = int(sockets[0].getsockname()[1])
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._serve,
+            args=(runtime, sockets, ready, failure),
+            name=f"jupyter-qrt-local:{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+        if not ready.wait(_START_TIMEOUT_SECONDS) or failure:
+            self.stop()
+            cause = failure[0] if failure else None
+            raise ServiceStartError(
+                f"The HTTP server did not start: {cause or 'timed out'}."
+            ) from cause
+        logger.info("Local runtime service at %s (data dir %s)", self.url, self._data_dir)
+        return self
+
+    def _serve(
+        self,
+        runtime: LocalRuntime,
+        sockets: list[socket.socket],
+        ready: threading.Event,
+        failure: list[BaseException],
+    ) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop_event = asyncio.Event()
+            server: HTTPServer | None = None
+            try:
+                app = make_app(
+                    runtime,
+                    base_path=self._base_path,
+                    data_dir=self._data_dir,
+                    max_body_bytes=self._max_body_bytes,
+                    token_lifetime_seconds=self._token_lifetime,
+                )
+                # tornado's own limit answers a bare 400 and must never come before ours (413).
+                server = HTTPServer(app, max_body_size=max(self._max_body_bytes, 2**40))
+                server.add_sockets(sockets)
+            except BaseException as exc:
+                failure.append(exc)
+                _close_sockets(sockets)
+                ready.set()
+                return
+            ready.set()
+            await self._stop_event.wait()
+            server.stop()
+            await server.close_all_connections()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # logged: a background thread has no caller to raise to
+            logger.exception("The local runtime service's event loop failed")
+            failure.append(exc)
+            ready.set()
+
+    def stop(self) -> None:
+        """Stop the HTTP server and the core; idempotent."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            loop, event = self._loop, self._stop_event
+            if loop is not None and event is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed in between
+                    loop.call_soon_threadsafe(event.set)
+            thread.join(_STOP_TIMEOUT_SECONDS)
+            if thread.is_alive():
+                logger.warning(
+                    "The HTTP server thread did not stop within %ss", _STOP_TIMEOUT_SECONDS
+                )
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.stop()
+        self._loop = None
+        self._stop_event = None
+        self._cleanup_temp_dir()
+
+    def _cleanup_temp_dir(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def __enter__(self) -> LocalService:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients need ----------------------------------------------------------------------
+
+    def _started_runtime(self) -> LocalRuntime:
+        if self._runtime is None:
+            raise RuntimeError("The service is not running: call start() or use it in a 'with'.")
+        return self._runtime
+
+    @property
+    def runtime(self) -> LocalRuntime:
+        """The core serving the requests."""
+        return self._started_runtime()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the service stores its data."""
+        self._started_runtime()
+        assert self._data_dir is not None
+        return self._data_dir
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one picked when ``port=0``)."""
+        self._started_runtime()
+        assert self._port is not None
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Root URL (no trailing ``/``): IAM, Global Search/Catalog and ``/api/v1`` are under it."""
+        return f"http://{_url_host(self._host)}:{self.port}{self._base_path.rstrip('/')}"
+
+    @property
+    def api_url(self) -> str:
+        """The runtime API base the clients are given (``.../experimental/api/v1``)."""
+        return f"{self.url}/experimental/api/v1"
+
+    @property
+    def api_key(self) -> str:
+        """The out-of-the-box API key (bound to :attr:`instance`)."""
+        return self._started_runtime().default_key
+
+    @property
+    def instance(self) -> str:
+        """CRN of the out-of-the-box instance."""
+        return self._started_runtime().default_instance.crn
+
+    def env(self) -> dict[str, str]:
+        """Environment that points both clients at this service (see :func:`service_env`)."""
+        return service_env(self.url, self.api_key, self.instance)
+
+    def __repr__(self) -> str:
+        state = f"url={self.url!r}" if self._runtime is not None else "stopped"
+        return f"LocalService({state})"
+
+
+def _close_sockets(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
