@@ -38,6 +38,8 @@ from .handlers_base import DEFAULT_MAX_BODY_BYTES
 from .iam import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
+    from jupyter_qrt.runtime.accounts import Account
+
     from .core import LocalRuntime
     from .devices import DeviceCatalog
 
@@ -413,6 +415,17 @@ class LocalService:
     def env(self) -> dict[str, str]:
         """Environment that points both clients at this service (see :func:`service_env`)."""
         return service_env(self.url, self.api_key, self.instance)
+
+    def account(self, name: str = "local") -> Account:
+        """A ``local``-channel account of jupyter-qrt's client for this service.
+
+        ``RuntimeService(service.account())`` connects to it with no environment variables.
+        """
+        from jupyter_qrt.runtime.accounts import Account
+
+        return Account(
+            name=name, channel="local", token=self.api_key, instance=self.instance, url=self.url
+        )
 
     def __repr__(self) -> str:
         state = f"url={self.url!r}" if self._runtime is not None else "stopped"
