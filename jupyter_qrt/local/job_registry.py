@@ -81,7 +81,9 @@ class JobRegistry:
         if request.backend is not None:
             self._backend_exists(request.backend)
         job_id = secrets.token_hex(10)
-        now = self._clock()
+        # Microseconds, as the API reports ``created``: a client that filters with a job's own
+        # creation time (created_after=job.creation_date) must find that job again.
+        now = round(self._clock(), 6)
         with self._store.transaction() as conn:
             self._identity.check_usage_allows_jobs(conn, crn)
             backend = request.backend
