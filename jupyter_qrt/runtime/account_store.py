@@ -24,31 +24,22 @@ flag both exist, the official one wins: the official client does not clear our f
 official one was set later. Entries with channel ``ibm_quantum`` and no ``jupyter_qrt`` object are
 legacy IBM Quantum accounts; both clients skip them.
 
-Writes are atomic (a temporary file in the same directory, fsync, ``os.replace``) with mode
-0600, and serialised between processes by an advisory lock on ``<file>.lock``, so two processes
-saving at once lose nothing and a reader never sees half a file. A malformed file is never
-modified: every error says where it is and how to fix it.
+The file itself (reading it with located errors, the lock between processes, atomic writes with
+mode 0600) is :class:`~jupyter_qrt.runtime.account_file.AccountsFile`; this module maps its entries
+to accounts and back. A malformed file is never modified: every error says where it is and how to
+fix it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import logging
 import os
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import (
-    AccountError,
-    AccountExistsError,
-    AccountNotFoundError,
-    AccountsFileError,
-    InvalidInputError,
-)
+from .account_file import AccountsFile
+from .errors import AccountExistsError, AccountNotFoundError, InvalidInputError
 
 if TYPE_CHECKING:
     from .accounts import Account
@@ -107,6 +98,7 @@ class AccountStore:
         self, path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None
     ) -> None:
         self._path = Path(path).expanduser() if path is not None else default_accounts_path(env)
+        self._file = AccountsFile(self._path)
 
     @property
     def path(self) -> Path:
@@ -152,7 +144,7 @@ class AccountStore:
         AccountsFileError
             The file is malformed.
         """
-        raw = self._read_raw()
+        raw = self._file.read()
         loaded = self._load(raw)
         if name is not None:
             if name in loaded:
@@ -220,8 +212,8 @@ class AccountStore:
         name = name or account.name or DEFAULT_ACCOUNT_NAMES[account.channel]
         if not isinstance(name, str) or not name.strip():
             raise InvalidInputError("An account name must be a non-empty string.")
-        with self._locked():
-            raw = self._read_raw()
+        with self._file.locked():
+            raw = self._file.read()
             self._load(raw)  # refuse to rewrite a malformed file
             if raw.get(name) and not overwrite:
                 raise AccountExistsError(
@@ -241,7 +233,7 @@ class AccountStore:
                     _unflag(raw[other])
             is_default = bool(set_as_default) or (set_as_default is None and name in flagged)
             raw[name] = _encode(account, is_default=is_default)
-            self._write(raw)
+            self._file.write(raw)
         logger.info("Saved the %s account %r in %s", account.channel, name, self._path)
         return name
 
@@ -257,45 +249,20 @@ class AccountStore:
         """
         if not self._path.exists():
             return False
-        with self._locked():
-            raw = self._read_raw()
+        with self._file.locked():
+            raw = self._file.read()
             if name not in raw:
                 return False
             del raw[name]
-            self._write(raw)
+            self._file.write(raw)
         logger.info("Deleted the account %r from %s", name, self._path)
         return True
 
-    # -- the file ----------------------------------------------------------------------------
-
-    def _read_raw(self) -> dict[str, Any]:
-        """The file as a dict; ``{}`` when it does not exist or is empty."""
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except UnicodeDecodeError as exc:
-            raise self._malformed(f"it is not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise AccountsFileError(
-                f"The accounts file {self._path} cannot be read: {exc.strerror}. Check that it "
-                "is a file you may read, or point QRT_ACCOUNTS_FILE at another file."
-            ) from None
-        if not text.strip():
-            return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise self._malformed(
-                f"it is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-        if not isinstance(data, dict):
-            raise self._malformed("it must be a JSON object mapping account names to accounts")
-        return data
+    # -- the format --------------------------------------------------------------------------
 
     def _load(self, raw: Mapping[str, Any] | None = None) -> dict[str, _Saved]:
         """Every entry checked and decoded; legacy entries are skipped."""
-        raw = self._read_raw() if raw is None else raw
+        raw = self._file.read() if raw is None else raw
         loaded: dict[str, _Saved] = {}
         for name, entry in raw.items():
             account = self._decode(name, entry)
@@ -307,19 +274,19 @@ class AccountStore:
         from .accounts import Account
 
         if not isinstance(entry, dict):
-            raise self._malformed(f"account {name!r} must be a JSON object")
+            raise self._file.malformed(f"account {name!r} must be a JSON object")
         channel = entry.get("channel")
         ours = entry.get(_OURS)
         if ours is not None:
             if not isinstance(ours, dict) or ours.get("channel") != "local":
-                raise self._malformed(
+                raise self._file.malformed(
                     f'account {name!r}: {_OURS!r} must be an object with "channel": "local"'
                 )
             channel = "local"
         elif channel == _LEGACY_CHANNEL:
             return None
         if not isinstance(channel, str):
-            raise self._malformed(f'account {name!r} has no "channel" string')
+            raise self._file.malformed(f'account {name!r} has no "channel" string')
         try:
             return Account(
                 name=name,
@@ -335,18 +302,7 @@ class AccountStore:
                 proxies=entry.get("proxies"),
             )
         except InvalidInputError as exc:
-            raise self._malformed(str(exc).rstrip("."), name=name) from None
-
-    def _malformed(self, problem: str, *, name: str | None = None) -> AccountsFileError:
-        remedy = (
-            f"Fix that entry, or remove it with AccountStore({str(self._path)!r}).delete({name!r})"
-            if name
-            else "Fix the file, or move it away and save your accounts again"
-        )
-        return AccountsFileError(
-            f"The accounts file {self._path} is malformed: {problem}. {remedy}. "
-            "The file was not changed."
-        )
+            raise self._file.malformed(str(exc).rstrip("."), name=name) from None
 
     def _not_found(self, name: str, raw: Mapping[str, Any], loaded: Mapping[str, object]) -> str:
         entry = raw.get(name)
@@ -364,56 +320,6 @@ class AccountStore:
             f"No account named {name!r} in {self._path}. {saved}. Use one of those names, or "
             f"save it first with AccountStore().save(account, name={name!r})."
         )
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the advisory lock of the file (serialises read-modify-write between processes)."""
-        target = self._target()
-        try:
-            if not target.parent.exists():
-                target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-            fd = os.open(target.with_name(target.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise _unwritable(target, exc) from None
-        try:
-            _lock(fd)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
-
-    def _target(self) -> Path:
-        # Replace the file a symlink points to, not the symlink (dotfile managers link it).
-        return Path(os.path.realpath(self._path))
-
-    def _write(self, raw: Mapping[str, Any]) -> None:
-        target = self._target()
-        text = json.dumps(raw, sort_keys=True, indent=4)
-        tmp_name: str | None = None
-        try:
-            fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                os.fchmod(out.fileno(), 0o600)
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, target)
-            tmp_name = None
-            _fsync_dir(target.parent)
-        except OSError as exc:
-            raise _unwritable(target, exc) from None
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
-
-
-def _unwritable(target: Path, exc: OSError) -> AccountError:
-    return AccountError(
-        f"Could not write the accounts file {target}: {exc.strerror or exc}. Check that its "
-        "directory is writable and the disk is not full (the file was not changed)."
-    )
 
 
 def _or(value: Any, default: Any) -> Any:
@@ -484,22 +390,3 @@ def _encode(account: Account, *, is_default: bool) -> dict[str, Any]:
     if not account.verify:
         entry["verify"] = False
     return entry
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _lock(fd: int) -> None:
-    # Advisory and POSIX-only; held until fd is closed.
-    fcntl.flock(fd, fcntl.LOCK_EX)

@@ -20,14 +20,9 @@ from typing import TYPE_CHECKING, Any
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
+from .calibration import Calibration, calibration_from_json
 from .errors import InvalidInputError, QRTError
-from .target import (
-    Calibration,
-    calibration_from_json,
-    check_configuration,
-    is_fractional_gate,
-    target_from_json,
-)
+from .target import check_configuration, is_fractional_gate, target_from_json
 
 if TYPE_CHECKING:
     from .service import RuntimeService
