@@ -42,7 +42,7 @@ from .inputs import (
     positive_int,
     runnable_circuit,
 )
-from .report import ExecutionReport, JobLog
+from .report import ExecutionReport, JobLog, completed_report
 from .simulate import run_shots, simulation_failure
 
 __all__ = ["DEFAULT_PRECISION", "execute_estimator", "run_estimator"]
@@ -304,14 +304,14 @@ def execute_estimator(
     }
     result = PrimitiveResult(results, metadata=metadata)
     quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
-    log.record(f"Done: {total_shots} shots in {elapsed:.3f} s; {quantum:.3f} quantum seconds.")
-    return ExecutionReport(
-        result=result,
+    return completed_report(
+        result,
         quantum_seconds=quantum,
         started=started,
-        finished=datetime.now(UTC),
-        logs=tuple(log.lines),
-        metrics={"pubs": len(coerced), "shots": total_shots, "simulation_seconds": elapsed},
+        elapsed=elapsed,
+        log=log,
+        pubs=len(coerced),
+        shots=total_shots,
     )
 
 

@@ -68,6 +68,28 @@ class ExecutionReport:
     metrics: Mapping[str, Any] = field(default_factory=dict)
 
 
+def completed_report(
+    result: PrimitiveResult,
+    *,
+    quantum_seconds: float,
+    started: datetime,
+    elapsed: float,
+    log: JobLog,
+    pubs: int,
+    shots: int,
+) -> ExecutionReport:
+    """The report of a run that finished: logs the totals and stamps the end time."""
+    log.record(f"Done: {shots} shots in {elapsed:.3f} s; {quantum_seconds:.3f} quantum seconds.")
+    return ExecutionReport(
+        result=result,
+        quantum_seconds=quantum_seconds,
+        started=started,
+        finished=datetime.now(UTC),
+        logs=tuple(log.lines),
+        metrics={"pubs": pubs, "shots": shots, "simulation_seconds": elapsed},
+    )
+
+
 class JobLog:
     """Collects a job's log lines, and passes each on to the ``execution`` logger."""
 

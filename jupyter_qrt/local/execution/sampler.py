@@ -28,7 +28,7 @@ from .inputs import (
     runnable_circuit,
     sampler_pub,
 )
-from .report import ExecutionReport, JobLog
+from .report import ExecutionReport, JobLog, completed_report
 from .simulate import ShotBits, pack_register, run_shots
 
 __all__ = ["DEFAULT_SHOTS", "execute_sampler", "run_sampler"]
@@ -131,14 +131,14 @@ def execute_sampler(
     metadata = {"execution": {"execution_spans": ExecutionSpans(spans)}, "version": 2}
     result = PrimitiveResult(results, metadata=metadata)
     quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
-    log.record(f"Done: {total_shots} shots in {elapsed:.3f} s; {quantum:.3f} quantum seconds.")
-    return ExecutionReport(
-        result=result,
+    return completed_report(
+        result,
         quantum_seconds=quantum,
         started=started,
-        finished=datetime.now(UTC),
-        logs=tuple(log.lines),
-        metrics={"pubs": len(coerced), "shots": total_shots, "simulation_seconds": elapsed},
+        elapsed=elapsed,
+        log=log,
+        pubs=len(coerced),
+        shots=total_shots,
     )
 
 
