@@ -263,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``jupyter-qrt``; returns the exit status (0, or 2 after a one-line error)."""
     args = _parser().parse_args(argv)
     from .service_error import ServiceError
+    from .store import StoreError
 
     try:
         if args.command == "serve":
@@ -272,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _instances(args, sys.stdout)
     except ServiceError as exc:
         message = exc.message
-    except (CLIError, ServiceStartError, ValueError, OSError) as exc:
+    except (CLIError, ServiceStartError, StoreError, ValueError, OSError) as exc:
         message = str(exc)
     except Exception as exc:  # a traceback helps no one at a shell prompt; the log keeps it
         logger.debug("jupyter-qrt failed", exc_info=True)

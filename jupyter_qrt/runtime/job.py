@@ -26,6 +26,9 @@ __all__ = ["FINAL_STATUSES", "Job", "JobStatus", "status_from_api"]
 
 logger = logging.getLogger(__name__)
 
+#: First pause between status reads in :meth:`Job.wait`; pauses double up to the poll interval.
+_FIRST_POLL_SECONDS = 0.05
+
 #: Reason code the service gives a job it cancelled because it ran past its time limit.
 REASON_RAN_TOO_LONG = 1305
 
@@ -238,7 +241,8 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         callback
             Called as ``callback(job, status)`` once per status change (including the first read).
         poll_interval
-            Seconds between reads; defaults to the job's poll interval.
+            Longest pause between reads; defaults to the job's poll interval. The first
+            pauses are shorter (from 0.05 s, doubling), so short jobs return promptly.
 
         Raises
         ------
@@ -248,6 +252,8 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         if timeout is not None and timeout < 0:
             raise InvalidInputError("timeout must be a number of seconds >= 0, or None")
         interval = max(0.05, poll_interval if poll_interval is not None else self._poll_interval)
+        # Short jobs end in tens of milliseconds: read again soon, then back off to ``interval``.
+        step = min(_FIRST_POLL_SECONDS, interval)
         deadline = None if timeout is None else self._monotonic() + timeout
         last: JobStatus | None = None
         while True:
@@ -263,8 +269,9 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
                     "It goes on running: call job.wait() or job.result() again later, "
                     "or job.cancel() to stop it."
                 )
-            pause = interval if deadline is None else min(interval, deadline - self._monotonic())
+            pause = step if deadline is None else min(step, deadline - self._monotonic())
             self._sleep(max(0.0, pause))
+            step = min(step * 2, interval)
 
     def result(self, timeout: float | None = None) -> PrimitiveResult[Any]:
         """Wait for the job and return its :class:`~qiskit.primitives.PrimitiveResult`.

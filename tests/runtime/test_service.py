@@ -409,3 +409,23 @@ def test_batch_cancel_and_reattach(service: RuntimeService, fake_ibm: FakeIBMClo
         Session.from_id(batch.session_id, service)
     batch.cancel()
     assert fake_ibm.count("DELETE", f"/api/v1/sessions/{batch.session_id}/close") == 1
+
+
+def test_wait_reads_again_soon_then_backs_off_to_the_poll_interval(
+    service: RuntimeService, fake_ibm: FakeIBMCloud
+) -> None:
+    from jupyter_qrt.runtime.job import Job
+
+    backend = service.backend(BACKEND)
+    submitted = Sampler(mode=backend).run([isa(bell(), backend)])
+    fake_ibm.advance_on_get = False
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 6:
+            fake_ibm.advance_on_get = True
+
+    job = Job(submitted.job_id(), service.api, poll_interval=0.5, sleep=sleep)
+    assert job.wait() == "DONE"
+    assert pauses[:6] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
