@@ -164,16 +164,23 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 @contextmanager
-def _identity(data_dir: Path | None) -> Iterator[IdentityRegistry]:
+def _identity(data_dir: Path | None, *, create: bool) -> Iterator[IdentityRegistry]:
     """Keys and instances of a data dir, without starting the service's workers.
 
     A service may be running on the same data dir: only the identity tables are touched (SQLite
-    serialises the writes), never its jobs.
+    serialises the writes), never its jobs. Only ``create`` commands make a new data dir (to
+    prepare a classroom before the first ``serve``); the others refuse a missing one, so a
+    mistyped ``--data-dir`` leaves nothing behind.
     """
     from .identity import IdentityRegistry
     from .store import Store
 
     directory = data_dir if data_dir is not None else default_data_dir()
+    if not create and not directory.is_dir():
+        raise CLIError(
+            f"No local service data in {directory}. `jupyter-qrt serve --data-dir {directory}` "
+            "creates it, with a default instance and key."
+        )
     directory.mkdir(parents=True, exist_ok=True)
     store = Store(directory)
     store.open()
@@ -198,7 +205,7 @@ def _limit_text(seconds: float | None) -> str:
 
 
 def _keys(args: argparse.Namespace, out: TextIO) -> int:
-    with _identity(args.data_dir) as registry:
+    with _identity(args.data_dir, create=args.action == "create") as registry:
         if args.action == "list":
             names = {info.crn: info.name for info in registry.list_instances()}
             rows = [("KEY ID", "NAME", "INSTANCE", "USER")]
@@ -222,7 +229,7 @@ def _keys(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _instances(args: argparse.Namespace, out: TextIO) -> int:
-    with _identity(args.data_dir) as registry:
+    with _identity(args.data_dir, create=args.action == "create") as registry:
         if args.action == "list":
             rows = [("NAME", "PLAN", "LIMIT", "USED", "CRN")]
             for info in registry.list_instances():

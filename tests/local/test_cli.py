@@ -224,3 +224,15 @@ def test_exported_no_proxy_keeps_the_users_hosts() -> None:
     env = service_env("http://127.0.0.1:1", "k", "crn", environ={"NO_PROXY": "corp.example"})
     assert env["NO_PROXY"] == "corp.example,127.0.0.1,localhost,::1"
     assert env["no_proxy"] == "127.0.0.1,localhost,::1"
+
+
+def test_a_mistyped_data_dir_is_reported_and_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-dir"
+    for command in (["keys", "list"], ["instances", "list"], ["keys", "revoke", "k"]):
+        assert main([*command, "--data-dir", str(missing)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "jupyter-qrt serve --data-dir" in err
+    assert not missing.exists()
