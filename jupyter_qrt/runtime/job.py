@@ -330,7 +330,9 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
             The job has already ended.
         """
         self._api.cancel_job(self._job_id)
-        self._details = {}
+        # The service accepted: the job is cancelled, even if a status read in the next instant
+        # still shows it running while its work is being stopped.
+        self._details = {**self._details, "state": {"status": "Cancelled"}}
         self._status = JobStatus.CANCELLED
 
     def metrics(self) -> dict[str, Any]:

@@ -29,6 +29,9 @@ __all__ = ["JOB_CREATE_TIMEOUT", "MAX_JOBS_PAGE", "RuntimeAPI"]
 
 logger = logging.getLogger(__name__)
 
+#: Pages in a row holding only jobs already listed before a listing gives up.
+_MAX_REPEATED_PAGES = 3
+
 JOB_CREATE_TIMEOUT = (5.0, 900.0)
 """``(connect, read)`` seconds for ``POST /jobs``: large payloads take the service a while."""
 
@@ -234,6 +237,7 @@ class RuntimeAPI:
         yielded = 0
         offset = skip
         seen: set[str] = set()
+        repeated_pages = 0
         while limit is None or yielded < limit:
             want = page_size if limit is None else min(page_size, limit - yielded)
             params = dict(filters, limit=want)
@@ -241,11 +245,21 @@ class RuntimeAPI:
                 params["offset"] = offset
             body = self._dict(self.transport.get_json("/jobs", params=params), "/jobs")
             page = [job for job in body.get("jobs") or [] if isinstance(job, dict)]
+            count = body.get("count")
             fresh = [job for job in page if str(job.get("id")) not in seen]
-            if not fresh:
-                if page:
-                    logger.warning("GET /jobs repeated jobs at offset %d; stopping", offset)
+            if not page:
                 return
+            if not fresh:
+                # New jobs pushed already-seen ones down a newest-first listing: move on while
+                # ``count`` says there is more, but not forever if the service ignores offset.
+                repeated_pages += 1
+                more = isinstance(count, int) and offset + len(page) < count
+                if not more or repeated_pages >= _MAX_REPEATED_PAGES:
+                    logger.warning("GET /jobs repeated jobs at offset %d; stopping", offset)
+                    return
+                offset += len(page)
+                continue
+            repeated_pages = 0
             for job in fresh:
                 if limit is not None and yielded >= limit:
                     return
@@ -253,7 +267,6 @@ class RuntimeAPI:
                 yielded += 1
                 yield job
             offset += len(page)
-            count = body.get("count")
             if isinstance(count, int) and not isinstance(count, bool) and offset >= count:
                 return
 

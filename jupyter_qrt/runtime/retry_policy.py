@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-__all__ = ["NO_RETRY", "RetryPolicy", "never_reached_server", "parse_retry_after"]
+__all__ = ["RetryPolicy", "never_reached_server", "parse_retry_after"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,6 @@ class RetryPolicy:
         """Seconds to wait before retry number ``retry`` (1-based), jitter included."""
         delay = min(self.backoff_max, self.backoff_base * 2.0 ** (retry - 1))
         return delay * (1 - self.jitter) + delay * self.jitter * self.jitter_source()
-
-
-NO_RETRY = RetryPolicy(max_retries=0)
-"""A policy that never retries (for callers that do their own)."""
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

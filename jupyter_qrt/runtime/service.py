@@ -30,8 +30,6 @@ __all__ = ["RuntimeService"]
 
 logger = logging.getLogger(__name__)
 
-_PRICING_ORDER = {"free": 0, "trial": 1, "paygo": 2, "paid": 3, "subscription": 4}
-
 
 class RuntimeService:
     """Qiskit Runtime for one account and one instance.
@@ -78,16 +76,28 @@ class RuntimeService:
         self._env = env
         self._account = resolved
         self._http = http or requests.Session()
-        if resolved.proxies:
-            self._http.proxies.update(resolved.proxies.get("urls") or {})
-        self._http.verify = resolved.verify if resolved.verify is not None else True
-        self._iam = IAMAuth(resolved.token, resolved.iam_url(env), session=self._http)
+        # Per-request settings win over the session's in requests, so every layer gets them.
+        self._verify: bool = resolved.verify if resolved.verify is not None else True
+        self._proxies: dict[str, str] = dict((resolved.proxies or {}).get("urls") or {})
+        self._http.verify = self._verify
+        self._http.proxies.update(self._proxies)
+        self._iam = IAMAuth(
+            resolved.token,
+            resolved.iam_url(env),
+            session=self._http,
+            verify=self._verify,
+            proxies=self._proxies or None,
+        )
         self._instances: list[Instance] | None = None
         self._crn = self._resolve_instance(resolved.instance)
+        # The runtime URL derives from the CRN (its region), not from an instance name.
+        self._account = resolved = replace(resolved, instance=self._crn)
         self._transport = Transport(
             resolved.runtime_url(),
             auth=RuntimeAuth(self._iam, service_crn=self._crn),
             session=self._http,
+            verify=self._verify,
+            proxies=self._proxies or None,
         )
         self.api = RuntimeAPI(self._transport)
         self._configurations: dict[str, dict[str, Any]] = {}
@@ -149,8 +159,7 @@ class RuntimeService:
         if plans:
             rank = {p: n for n, p in enumerate(plans)}
             out.sort(key=lambda i: rank.get(i.plan.lower(), len(plans)))
-        else:
-            out.sort(key=lambda i: _PRICING_ORDER.get(i.pricing_type, 9))
+        # Otherwise list_instances' order stands: free plans first, as the official client picks.
         return out
 
     def instances(self, *, refresh: bool = False) -> list[Instance]:
@@ -161,6 +170,8 @@ class RuntimeService:
                 self._account.global_catalog_url(self._env),
                 self._iam,
                 session=self._http,
+                verify=self._verify,
+                proxies=self._proxies or None,
             )
         return list(self._instances)
 

@@ -91,6 +91,11 @@ class Session:
         return self._session_id
 
     @property
+    def max_time(self) -> int | None:
+        """Longest the session may live, in seconds (``None``: the service's maximum)."""
+        return self._max_time
+
+    @property
     def service(self) -> RuntimeService:
         """The service the session belongs to."""
         return self._service

@@ -395,7 +395,24 @@ def test_jobs_stops_when_the_service_repeats_a_page(
     fake_ibm.fail("GET", "/api/v1/jobs", status=200, body=page, times=100)
 
     assert [j["id"] for j in runtime_api.jobs()] == ["a", "b"]
-    assert fake_ibm.count("GET", "/api/v1/jobs") == 2
+    assert fake_ibm.count("GET", "/api/v1/jobs") == 1 + 3  # gives up after 3 repeated pages
+
+
+def test_jobs_created_during_a_listing_do_not_hide_older_ones(
+    fake_ibm: FakeIBMCloud, runtime_api: RuntimeAPI
+) -> None:
+    ids = _seed(fake_ibm, 6)
+    fake_ibm.max_jobs_page = 2
+    listing = runtime_api.jobs()
+    first_page = [next(listing)["id"], next(listing)["id"]]
+    _seed_newer = [
+        fake_ibm.add_job(crn=fake_ibm.crn, created=1_900_000_000.0 + i).id for i in range(2)
+    ]
+
+    rest = [j["id"] for j in listing]
+
+    assert first_page + rest == ids[::-1]
+    assert not set(_seed_newer) & set(rest)
 
 
 def test_jobs_asks_for_at_most_200_per_page(

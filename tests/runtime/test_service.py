@@ -108,6 +108,34 @@ def test_without_an_instance_the_free_one_is_picked_and_named(
     assert "open-instance" in caplog.text
     assert fake_ibm.api_key not in caplog.text
     assert {i.crn for i in service.instances()} >= {fake_ibm.crn, fake_ibm.eu_crn}
+    assert BACKEND in [b.name for b in service.backends()]
+
+
+def test_an_instance_given_by_name_reaches_its_regions_runtime(fake_ibm: FakeIBMCloud) -> None:
+    account = Account(channel="ibm_quantum_platform", token=fake_ibm.api_key)
+    service = RuntimeService(account, instance="paygo-eu")
+    assert service.instance == fake_ibm.eu_crn
+    assert service.account.runtime_url() == "https://eu-de.quantum.cloud.ibm.com/api/v1"
+    assert service.backends()
+    assert fake_ibm.count("GET", "/api/v1/backends") == 1
+
+
+def test_verify_false_reaches_every_request(fake_ibm: FakeIBMCloud) -> None:
+    import requests
+
+    seen: list[object] = []
+
+    class RecordingSession(requests.Session):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            seen.append(kwargs.get("verify"))
+            return super().send(request, **kwargs)
+
+    account = Account(channel="ibm_quantum_platform", token=fake_ibm.api_key, verify=False)
+    service = RuntimeService(account, http=RecordingSession())
+    service.instances()
+    service.backends()
+    assert len(seen) >= 4  # IAM, search, catalog, runtime
+    assert set(seen) == {False}
 
 
 def test_an_unknown_instance_name_lists_the_known_ones(fake_ibm: FakeIBMCloud) -> None:
