@@ -5,6 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run and keep no example database, so a CI run
+# never fails on a draw no earlier run made; print_blob tells how to replay a failure.
+settings.register_profile(
+    "jupyter-qrt", derandomize=True, database=None, deadline=None, print_blob=True
+)
+settings.load_profile("jupyter-qrt")
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ Modules, bottom up: ``errors`` (the error tree), ``accounts`` (the accounts file
 ``auth`` (IAM bearer tokens), ``transport`` (one HTTP session, retries, error mapping), ``rest``
 (one method per endpoint), ``platform`` (instances from IBM Cloud search/catalog), ``encoding`` /
 ``decoding`` (the wire format), ``target`` / ``backend`` / ``isa`` (backends as qiskit objects),
-``options``, ``job``, ``session``, ``primitives`` and ``service`` (the facade).
+``options``, ``job``, ``session``, ``primitives`` and ``service`` (the facade); ``redact`` masks
+secrets wherever one could be shown.
 
 Names are imported lazily so that ``import jupyter_qrt.runtime`` stays cheap: qiskit is loaded
 only when a backend, a pub or a result needs it.

@@ -7,20 +7,31 @@ name a known section are merged into it, the rest stay under ``experimental``; e
 vanish. We reproduce that from the field tables below (names and order are the API's facts, the
 validation is ours: strict where the official client would coerce odd input such as
 ``"yes"`` for ``True``, and one clear message naming the option).
+
+These tables are the only option rules: :class:`~jupyter_qrt.runtime.options.Options` checks each
+value against them when it is set, and :func:`program_options` checks the whole tree again when
+a job is built, so an option accepted on assignment is never refused at ``run()``.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, Literal
 
-import numpy as np
-
 from jupyter_qrt.runtime.errors import InvalidInputError
 
-__all__ = ["PrimitiveKind", "program_options"]
+__all__ = [
+    "NONE_IS_A_VALUE",
+    "SCHEMAS",
+    "PrimitiveKind",
+    "Schema",
+    "option_error",
+    "program_options",
+    "unknown_option",
+]
 
 PrimitiveKind = Literal["sampler", "estimator"]
 Check = Callable[[str, Any], Any]
@@ -40,22 +51,43 @@ class _UnsetMarker:
 _UNSET = _UnsetMarker()
 
 
-def _fail(name: str, expected: str, value: Any) -> InvalidInputError:
+def option_error(name: str, expected: str, value: Any) -> InvalidInputError:
+    """The error for option ``name`` (a dotted path) holding a ``value`` it does not take."""
     return InvalidInputError(f"Option {name!r} must be {expected}, not {value!r}.")
 
 
+def unknown_option(schema: Schema, name: str) -> InvalidInputError:
+    """The error for an option ``name`` (a dotted path) that its section ``schema`` lacks."""
+    prefix = name.rpartition(".")[0]
+    prefix += "." if prefix else ""
+    return InvalidInputError(
+        f"Unknown option {name!r}. Known options here: {_section_names(schema, prefix)}."
+    )
+
+
+def _numpy_types(*names: str) -> tuple[type, ...]:
+    # A numpy value can only exist once numpy is imported, so there is no need to import it
+    # here (this module is on the import path of ``jupyter_qrt.runtime``, which must stay light).
+    numpy = sys.modules.get("numpy")
+    return tuple(getattr(numpy, name) for name in names) if numpy is not None else ()
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, *_numpy_types("bool_")))
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
+    return isinstance(value, Integral) and not _is_bool(value)
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+    return isinstance(value, Real) and not _is_bool(value)
 
 
 def _bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool | np.bool_):
+    if _is_bool(value):
         return bool(value)
-    raise _fail(name, "True or False", value)
+    raise option_error(name, "True or False", value)
 
 
 def _optional_bool(name: str, value: Any) -> bool | None:
@@ -84,7 +116,7 @@ def _int(
             or (minimum is not None and value < minimum)
             or (maximum is not None and value > maximum)
         ):
-            raise _fail(name, expected, value)
+            raise option_error(name, expected, value)
         return int(value)
 
     return check
@@ -111,7 +143,7 @@ def _float(
             or (gt is not None and not value > gt)
             or (ge is not None and not value >= ge)
         ):
-            raise _fail(name, expected, value)
+            raise option_error(name, expected, value)
         # the official client declares these as float: 1 goes on the wire as 1.0
         return float(value)
 
@@ -124,15 +156,20 @@ def _one_of(*choices: str, none_ok: bool = False) -> Check:
     def check(name: str, value: Any) -> Any:
         if (value is None and none_ok) or (isinstance(value, str) and value in choices):
             return value
-        raise _fail(name, expected, value)
+        raise option_error(name, expected, value)
 
     return check
 
 
+def _is_sequence(value: Any) -> bool:
+    sequences = (Sequence, *_numpy_types("ndarray"))
+    return isinstance(value, sequences) and not isinstance(value, str | bytes)
+
+
 def _sequence(item: Check, expected: str) -> Check:
     def check(name: str, value: Any) -> Any:
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
-            raise _fail(name, expected, value)
+        if not _is_sequence(value):
+            raise option_error(name, expected, value)
         return [item(name, v) for v in value]
 
     return check
@@ -159,21 +196,31 @@ def _any(name: str, value: Any) -> Any:
 def _gate_name(name: str, value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise _fail(name, "a list of gate names", value)
+    raise option_error(name, "a list of gate names", value)
 
 
 def _job_tags(name: str, value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return value
-    raise _fail(name, "a list of strings", value)
+    if isinstance(value, list | tuple) and all(isinstance(tag, str) and tag for tag in value):
+        return list(value)
+    raise option_error(name, "a list of non-empty strings", value)
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(name: str, value: Any) -> str:
+    # the service takes upper case; "info" is what people type
+    if isinstance(value, str) and value.upper() in _LOG_LEVELS:
+        return value.upper()
+    raise option_error(name, "one of " + ", ".join(repr(level) for level in _LOG_LEVELS), value)
 
 
 def _noise_model(name: str, value: Any) -> Any:
     if value is None or isinstance(value, dict) or hasattr(value, "to_dict"):
         return value
-    raise _fail(name, "a dict or a qiskit_aer NoiseModel", value)
+    raise option_error(name, "a dict or a qiskit_aer NoiseModel", value)
 
 
 # how many noise factors each extrapolator needs to fit
@@ -186,7 +233,7 @@ _NOISE_FACTORS_NEEDED = {
 }
 
 _ENVIRONMENT: Schema = {
-    "log_level": _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "log_level": _log_level,
     "job_tags": _job_tags,
     "private": _optional_bool,
 }
@@ -242,11 +289,12 @@ _RESILIENCE: Schema = {
 def _experimental(name: str, value: Any) -> Any:
     if isinstance(value, Mapping):
         return copy.deepcopy(dict(value))
-    raise _fail(name, "a dict", value)
+    raise option_error(name, "a dict", value)
 
 
 _COMMON_HEAD: Schema = {
-    "max_execution_time": _int(),
+    # whole seconds; the service refuses a ``cost`` above 10800
+    "max_execution_time": _int(1, maximum=10800),
     "environment": _ENVIRONMENT,
     "simulator": _SIMULATOR,
 }
@@ -272,6 +320,10 @@ SCHEMAS: dict[PrimitiveKind, Schema] = {
         "experimental": _experimental,
     },
 }
+# Options for which ``None`` is a setting of its own ("no limit", sent as null), not "unset".
+NONE_IS_A_VALUE = frozenset(
+    {"resilience.pec.max_overhead", "resilience.layer_noise_learning.max_layers_to_learn"}
+)
 # The sections that go to the service, in the order it receives them.
 _PROGRAM_FIELDS = (
     "default_precision",
@@ -298,15 +350,13 @@ def _overlay(schema: Schema, tree: dict[str, Any], given: Mapping[str, Any], pre
     for key, value in given.items():
         name = f"{prefix}{key}"
         if key not in schema:
-            raise InvalidInputError(
-                f"Unknown option {name!r}. Known options here: {_section_names(schema, prefix)}."
-            )
+            raise unknown_option(schema, name)
         spec = schema[key]
         if isinstance(spec, dict):
             if value is None:  # the official client treats None as "leave the section alone"
                 continue
             if not isinstance(value, Mapping):
-                raise _fail(name, "a dict of options", value)
+                raise option_error(name, "a dict of options", value)
             _overlay(spec, tree[key], value, f"{name}.")
         else:
             tree[key] = spec(name, value)
@@ -322,7 +372,7 @@ def _merge_experimental(target: dict[str, Any], extra: dict[str, Any], prefix: s
             if not incoming:
                 continue
             if not isinstance(incoming, Mapping):
-                raise _fail(f"experimental.{prefix}{key}", "a dict", incoming)
+                raise option_error(f"experimental.{prefix}{key}", "a dict", incoming)
             _merge_experimental(value, dict(incoming), f"{prefix}{key}.")
         else:
             target[key] = incoming

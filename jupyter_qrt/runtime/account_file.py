@@ -4,18 +4,21 @@ This module knows JSON and the filesystem, not accounts: :mod:`.account_store` m
 to :class:`~jupyter_qrt.runtime.accounts.Account` objects.
 
 Writes are atomic (a temporary file in the same directory, fsync, ``os.replace``) with mode
-0600, and serialised between processes by an advisory lock on ``<file>.lock``, so two processes
-saving at once lose nothing and a reader never sees half a file. A malformed file is never
-modified: every error says where it is and how to fix it.
+0600, and serialised between processes by a lock on ``<file>.lock`` (``flock`` on POSIX, a
+locked byte with ``msvcrt.locking`` on Windows), so two processes saving at once lose nothing and
+a reader never sees half a file. A malformed file is never modified: every error says where it is
+and how to fix it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import json
 import os
+import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -120,9 +123,12 @@ class AccountsFile:
             raise _unwritable(target, exc) from None
         try:
             _lock(fd)
-            yield
+            try:
+                yield
+            finally:
+                _unlock(fd)
         finally:
-            os.close(fd)  # closing releases the lock
+            os.close(fd)
 
     def write(self, raw: Mapping[str, Any]) -> None:
         """Replace the file with ``raw`` (sorted keys, indent 4, mode 0600), atomically.
@@ -142,7 +148,8 @@ class AccountsFile:
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                os.fchmod(out.fileno(), 0o600)
+                if hasattr(os, "fchmod"):  # POSIX only; mkstemp made it 0600 already anyway
+                    os.fchmod(out.fileno(), 0o600)
                 out.write(text)
                 out.flush()
                 os.fsync(out.fileno())
@@ -182,6 +189,39 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+_WINDOWS_RETRY_S = 0.05  # between attempts to take a lock another process holds (Windows)
+
+
 def _lock(fd: int) -> None:
-    # Advisory and POSIX-only; held until fd is closed.
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    """Block until this process holds the lock of ``fd``, as ``flock(LOCK_EX)`` does."""
+    # Imported here: fcntl exists on POSIX only, msvcrt on Windows only, and this module must
+    # import on both.
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)  # the lock is on the first byte of the lock file
+        while True:  # LK_NBLCK never waits, and LK_LOCK gives up after ten seconds
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EDEADLOCK):
+                    raise
+            time.sleep(_WINDOWS_RETRY_S)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlock(fd: int) -> None:
+    """Release the lock :func:`_lock` took (closing ``fd`` would too, but later on Windows)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)

@@ -47,12 +47,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCOUNTS_FILE_ENV",
     "DEFAULT_ACCOUNT_NAMES",
+    "IBM_CHANNELS",
     "AccountStore",
     "default_accounts_path",
 ]
 
 logger = logging.getLogger(__name__)
 
+IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
+"""The IBM Cloud channels; ``ibm_cloud`` is the older name of ``ibm_quantum_platform``."""
 ACCOUNTS_FILE_ENV = "QRT_ACCOUNTS_FILE"
 """Environment variable naming the accounts file to use instead of the default."""
 DEFAULT_ACCOUNT_NAMES = {
@@ -65,7 +68,6 @@ DEFAULT_ACCOUNT_NAMES = {
 _LEGACY_CHANNEL = "ibm_quantum"
 _OURS = "jupyter_qrt"
 _DEFAULT_FLAG = "is_default_account"
-_IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
 
 
 def default_accounts_path(env: Mapping[str, str] | None = None) -> Path:
@@ -156,8 +158,8 @@ class AccountStore:
                 return loaded[default].account
         search = channel or preferred_channel
         found = _default_of_channel(loaded, search)
-        if found is None and (channel is None or channel in _IBM_CHANNELS):
-            fallbacks = [DEFAULT_ACCOUNT_NAMES[c] for c in _IBM_CHANNELS]
+        if found is None and (channel is None or channel in IBM_CHANNELS):
+            fallbacks = [DEFAULT_ACCOUNT_NAMES[c] for c in IBM_CHANNELS]
             if channel is None:
                 fallbacks.append(DEFAULT_ACCOUNT_NAMES["local"])
             found = next((n for n in fallbacks if n in loaded), None)

@@ -11,7 +11,7 @@ name, handled identically) and ``local``, ours: the local runtime service of jup
 ``url`` is the service root (``http://127.0.0.1:PORT``).
 
 No token ever appears in a repr, a str, an error message or a log record: only its last four
-characters (see :func:`mask_token`).
+characters (see :func:`mask_token`, the rule of :mod:`~jupyter_qrt.runtime.redact`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .account_store import AccountStore
+from .account_store import IBM_CHANNELS, AccountStore
 from .crn import (
     CRN,
     global_catalog_api_url,
@@ -33,6 +33,7 @@ from .crn import (
     runtime_api_url,
 )
 from .errors import AccountNotFoundError, InvalidInputError
+from .redact import mask_secret as mask_token
 
 __all__ = [
     "CHANNELS",
@@ -49,8 +50,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
-"""The IBM Cloud channels; ``ibm_cloud`` is the older name of ``ibm_quantum_platform``."""
 CHANNELS = (*IBM_CHANNELS, "local")
 """Every channel an :class:`Account` accepts."""
 DEFAULT_CHANNEL = "ibm_quantum_platform"
@@ -62,19 +61,12 @@ REGIONS = ("us-east", "eu-de")
 _PROXY_KEYS = frozenset({"urls", "username_ntlm", "password_ntlm"})
 
 
-def mask_token(token: str) -> str:
-    """Show a secret as its last four characters, e.g. ``'...x7Qz'``.
-
-    Secrets of eight characters or fewer are shown as ``'****'``: four would be half of them.
-    """
-    if not isinstance(token, str) or len(token) <= 8:
-        return "****"
-    return "..." + token[-4:]
-
-
 def _mask_url(url: str) -> str:
-    """A proxy URL with any password in it replaced by ``***``."""
-    parts = urlsplit(url)
+    """A proxy URL with any password in it replaced by ``***``; ``***`` if it is malformed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[": we cannot tell where a password would be
+        return "***"
     if parts.password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
@@ -184,11 +176,17 @@ class Account:
                     "'http://127.0.0.1:8765'."
                 )
             fix("url", DEFAULT_CLOUD_URL)
-        url_parts = urlsplit(self.url)
+        example = f"{DEFAULT_CLOUD_URL!r}" + (" or 'http://127.0.0.1:8765'" if local else "")
+        try:
+            url_parts = urlsplit(self.url)
+            _ = url_parts.port  # raises ValueError for a port that is not a number in 0-65535
+        except ValueError as exc:
+            raise bad(
+                f"url {self.url!r} is malformed ({exc}). Give an http(s) URL such as {example}."
+            ) from None
         if url_parts.scheme not in ("http", "https") or not url_parts.hostname:
             raise bad(
-                f"url {self.url!r} is not an http(s) URL with a host name, such as "
-                f"{DEFAULT_CLOUD_URL!r}" + (" or 'http://127.0.0.1:8765'." if local else ".")
+                f"url {self.url!r} is not an http(s) URL with a host name, such as {example}."
             )
         if self.region is not None and self.region not in REGIONS:
             raise bad(f"region {self.region!r} is not one of {', '.join(map(repr, REGIONS))}.")

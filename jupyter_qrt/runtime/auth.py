@@ -29,6 +29,7 @@ import requests
 from requests.auth import AuthBase
 
 from .errors import AuthError, QRTError, TransportError
+from .redact import mask_secret  # re-exported: the one masking rule, also used here
 
 __all__ = [
     "IBM_API_VERSION",
@@ -52,24 +53,6 @@ _NEW_KEY_HINT = (
     "Create a new API key on https://quantum.cloud.ibm.com (or https://cloud.ibm.com/iam/apikeys), "
     "save it for this account and log in again."
 )
-
-
-def mask_secret(secret: str | None) -> str:
-    """Return ``secret`` reduced to its last four characters, for logs and messages.
-
-    Parameters
-    ----------
-    secret
-        An API key or token; ``None`` or empty gives ``"<none>"``.
-
-    Returns
-    -------
-    str
-        e.g. ``"...x9Qz"``.
-    """
-    if not secret:
-        return "<none>"
-    return "..." + secret[-4:] if len(secret) > 8 else "..."
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,29 @@
 Options are nested like qiskit-ibm-runtime's (``options.default_shots``,
 ``options.environment.job_tags``, ``options.twirling.enable_gates``, ...). Only values a person set
 are sent, exactly as the official client sends them, so the service applies its own defaults.
+
+Every value is checked when it is set, by the same rules (the tables of
+:mod:`~jupyter_qrt.runtime._primitive_options`) that check the options again when a job is built:
+what is accepted here is accepted by ``run()``.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from ._primitive_options import (
+    NONE_IS_A_VALUE,
+    SCHEMAS,
+    PrimitiveKind,
+    Schema,
+    option_error,
+    unknown_option,
+)
 from .errors import InvalidInputError
 
 __all__ = ["EstimatorOptions", "Options", "SamplerOptions"]
-
-ENVIRONMENT_KEYS = frozenset({"log_level", "job_tags", "private", "callback"})
-LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
 class Options:
@@ -24,46 +33,80 @@ class Options:
 
     Read and write with attributes (``opts.twirling.enable_gates = True``) or build from a dict
     (``SamplerOptions({"default_shots": 2000})``). :meth:`to_dict` returns what was set.
+
+    Each value is checked as it is set; a bad one raises
+    :class:`~jupyter_qrt.runtime.errors.InvalidInputError` naming the option and changes nothing.
+    Assigning ``None`` unsets an option (the service then applies its default), except for the
+    two options where ``None`` means "no limit" (``resilience.pec.max_overhead`` and
+    ``resilience.layer_noise_learning.max_layers_to_learn``): unset those with ``del``. Reading an
+    option that is not set gives ``None``; reading a section (``twirling``, ``environment``,
+    ``resilience``, ...) gives its group of options, to set values in.
     """
 
-    _top_level: frozenset[str] = frozenset()
+    _kind: ClassVar[PrimitiveKind | None] = None
+    """The primitive whose options these are; set by the subclasses."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None, *, _path: str = "") -> None:
+    # Instance state, set with object.__setattr__ because __setattr__ means "set an option".
+    _values: dict[str, Any]
+    _schema: Schema
+    _path: str
+
+    def __init__(self, values: Mapping[str, Any] | Options | None = None) -> None:
+        if self._kind is None:
+            raise TypeError("Options is the common base: use SamplerOptions or EstimatorOptions.")
+        self._start(SCHEMAS[self._kind], "")
+        if values is not None:
+            self._merge(_as_mapping(values, type(self).__name__))
+
+    def _start(self, schema: Schema, path: str) -> None:
         object.__setattr__(self, "_values", {})
-        object.__setattr__(self, "_path", _path)
-        for key, value in (values or {}).items():
-            setattr(self, key, value)
+        object.__setattr__(self, "_schema", schema)
+        object.__setattr__(self, "_path", path)
 
-    def _check_key(self, name: str) -> None:
-        if not self._path and self._top_level and name not in self._top_level:
-            known = ", ".join(sorted(self._top_level))
-            raise InvalidInputError(
-                f"{type(self).__name__} has no option {name!r}. Known options: {known}."
-            )
-        if self._path == "environment" and name not in ENVIRONMENT_KEYS:
-            known = ", ".join(sorted(ENVIRONMENT_KEYS))
-            raise InvalidInputError(f"environment has no option {name!r}. Known: {known}.")
+    def _section(self, name: str, schema: Schema) -> Options:
+        """A new, empty group for the section ``name`` of these options."""
+        group = object.__new__(Options)
+        group._start(schema, self._option_name(name))
+        return group
+
+    def _option_name(self, name: str) -> str:
+        return f"{self._path}.{name}" if self._path else name
+
+    def _spec(self, name: str) -> Any:
+        """The rule of option ``name`` here: a check, or a dict for a section."""
+        if name not in self._schema:
+            raise unknown_option(self._schema, self._option_name(name))
+        return self._schema[name]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        values: dict[str, Any] = object.__getattribute__(self, "_values")
+        values = self._values
         if name in values:
             return values[name]
-        self._check_key(name)
-        path = f"{self._path}.{name}" if self._path else name
-        child = Options(_path=path)
-        values[name] = child
-        return child
+        spec = self._spec(name)
+        if not isinstance(spec, dict):
+            return None
+        group = self._section(name, spec)
+        values[name] = group
+        return group
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._check_key(name)
-        path = f"{self._path}.{name}" if self._path else name
-        if isinstance(value, Mapping):
-            value = Options(value, _path=path)
-        elif path == "environment.log_level" and isinstance(value, str):
-            value = value.upper()  # the service takes upper case; "info" is what people type
-        _validate(path, value)
+        spec = self._spec(name)
+        option = self._option_name(name)
+        if isinstance(value, Options):
+            value = value.to_dict()
+        if value is None and option not in NONE_IS_A_VALUE:
+            self._values.pop(name, None)
+            return
+        if isinstance(spec, dict):
+            if not isinstance(value, Mapping):
+                raise option_error(option, "a dict of options", value)
+            group = self._section(name, spec)
+            group._merge(value)  # a bad value raises here, before anything is replaced
+            value = group
+        else:
+            value = spec(option, value)
         self._values[name] = value
 
     def __delattr__(self, name: str) -> None:
@@ -93,12 +136,25 @@ class Options:
                 out[key] = copy.deepcopy(value)
         return out
 
-    def update(self, values: Mapping[str, Any]) -> None:
-        """Set several options at once from a (nested) mapping."""
+    def update(self, values: Mapping[str, Any] | Options) -> None:
+        """Set several options at once from a (nested) mapping; sections are merged.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown option or a bad value; then no option was changed.
+        """
+        given = _as_mapping(values, "update()")
+        trial = object.__new__(Options)
+        trial._start(self._schema, self._path)
+        trial._merge(given)  # check everything first: bad input changes nothing
+        self._merge(given)
+
+    def _merge(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
             current = self._values.get(key)
-            if isinstance(current, Options) and isinstance(value, Mapping):
-                current.update(value)
+            if isinstance(current, Options) and isinstance(value, Mapping | Options):
+                current._merge(_as_mapping(value, key))
             else:
                 setattr(self, key, value)
 
@@ -106,76 +162,34 @@ class Options:
         return f"{type(self).__name__}({self.to_dict()!r})"
 
 
-def _validate(path: str, value: Any) -> None:
-    """Check the few options whose wrong values would otherwise fail only on the service."""
-    if path == "default_shots" and value is not None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInputError(f"default_shots must be a positive integer, got {value!r}.")
-    elif path == "default_precision" and value is not None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise InvalidInputError(f"default_precision must be a number > 0, got {value!r}.")
-    elif path == "max_execution_time" and value is not None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10800:
-            raise InvalidInputError(
-                f"max_execution_time must be whole seconds from 1 to 10800, got {value!r}."
-            )
-    elif path == "resilience_level" and value is not None and value not in (0, 1, 2):
-        raise InvalidInputError(f"resilience_level must be 0, 1 or 2, got {value!r}.")
-    elif path == "environment.log_level" and str(value).upper() not in LOG_LEVELS:
-        raise InvalidInputError(
-            f"log_level must be one of {', '.join(sorted(LOG_LEVELS))}, got {value!r}."
-        )
-    elif (
-        path == "environment.job_tags"
-        and value is not None
-        and (isinstance(value, str) or not all(isinstance(t, str) and t for t in value))
-    ):
-        raise InvalidInputError("job_tags must be a list of non-empty strings.")
+def _as_mapping(values: object, where: str) -> Mapping[str, Any]:
+    if isinstance(values, Options):
+        return values.to_dict()
+    if isinstance(values, Mapping):
+        return values
+    raise InvalidInputError(
+        f"{where} takes a dict of options such as {{'default_shots': 1000}}, not "
+        f"{type(values).__name__}."
+    )
 
 
 class SamplerOptions(Options):
     """Options of :class:`~jupyter_qrt.runtime.Sampler`."""
 
-    _top_level = frozenset(
-        {
-            "default_shots",
-            "dynamical_decoupling",
-            "execution",
-            "twirling",
-            "simulator",
-            "experimental",
-            "environment",
-            "max_execution_time",
-        }
-    )
+    _kind = "sampler"
 
 
 class EstimatorOptions(Options):
     """Options of :class:`~jupyter_qrt.runtime.Estimator`."""
 
-    _top_level = frozenset(
-        {
-            "default_precision",
-            "default_shots",
-            "seed_estimator",
-            "resilience_level",
-            "resilience",
-            "dynamical_decoupling",
-            "execution",
-            "twirling",
-            "simulator",
-            "experimental",
-            "environment",
-            "max_execution_time",
-        }
-    )
+    _kind = "estimator"
 
 
 def runtime_fields(options: Options) -> dict[str, Any]:
     """Top-level job request fields derived from options (log level, tags, cost, private)."""
     values = options.to_dict()
     environment = values.get("environment", {})
-    fields: dict[str, Any] = {"log_level": str(environment.get("log_level", "WARNING")).upper()}
+    fields: dict[str, Any] = {"log_level": environment.get("log_level", "WARNING")}
     if environment.get("job_tags"):
         fields["tags"] = list(environment["job_tags"])
     if values.get("max_execution_time"):

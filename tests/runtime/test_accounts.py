@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_qrt.local.iam import mask as local_service_mask
 from jupyter_qrt.runtime.accounts import (
     CRN,
     Account,
@@ -15,6 +16,7 @@ from jupyter_qrt.runtime.accounts import (
     mask_token,
     resolve_account,
 )
+from jupyter_qrt.runtime.auth import BearerAuth, IAMAuth, mask_secret
 from jupyter_qrt.runtime.crn import CRN_SHAPE
 from jupyter_qrt.runtime.errors import (
     AccountNotFoundError,
@@ -97,6 +99,9 @@ def test_account_defaults_match_the_official_client() -> None:
         ({"token": TOKEN + "\n"}, "whitespace"),
         ({"token": TOKEN, "instance": "crn:v1:bluemix:public:x"}, "Invalid instance CRN"),
         ({"token": TOKEN, "url": "cloud.ibm.com"}, "http(s) URL"),
+        ({"token": TOKEN, "url": "http://[::1"}, "url 'http://[::1' is malformed"),
+        ({"token": TOKEN, "url": "https://cloud.ibm.com:99999"}, "is malformed (Port out of"),
+        ({"channel": "local", "token": TOKEN, "url": "http://127.0.0.1:x"}, "is malformed"),
         ({"token": TOKEN, "region": "mars"}, "region 'mars'"),
         ({"token": TOKEN, "tags": "one"}, "tags must be a list"),
         ({"token": TOKEN, "verify": "yes"}, "verify must be True or False"),
@@ -155,6 +160,35 @@ def test_repr_and_str_show_only_the_last_four_characters() -> None:
         assert "ntlm-secret" not in text
     assert account.masked_token == "..." + TOKEN[-4:]
     assert mask_token("short") == "****"
+
+
+def test_repr_survives_a_malformed_proxy_url() -> None:
+    account = Account(token=TOKEN, proxies={"urls": {"https": "http://alice:proxy-secret@[::1"}})
+    text = repr(account)
+    assert "proxy-secret" not in text
+    assert "'https': '***'" in text
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        ("abcdefghijkl", "...ijkl"),
+        ("abcdefghi", "...fghi"),
+        ("abcdefgh", "****"),  # eight or fewer: the last four would be half of it
+        ("abcde", "****"),
+        ("", "<none>"),
+        (None, "<none>"),
+    ],
+)
+def test_every_masker_shows_secrets_alike(secret: str | None, shown: str) -> None:
+    for mask in (mask_token, mask_secret, local_service_mask):
+        assert mask(secret) == shown
+
+
+def test_a_short_key_is_fully_masked_in_auth_reprs() -> None:
+    assert "'****'" in repr(IAMAuth("Key-1234", "https://iam.cloud.ibm.com"))
+    assert "'****'" in repr(BearerAuth("Tok-5678"))
+    assert "1234" not in repr(IAMAuth("Key-1234", "https://iam.cloud.ibm.com"))
 
 
 def test_no_token_in_errors_or_log_records(
@@ -387,6 +421,15 @@ def test_local_channel_from_environment_and_saved(store: AccountStore) -> None:
         Account(channel="local", url="http://127.0.0.1:8765", token="LocalKey-00000001"), name="lab"
     )
     assert resolve_account(channel="local", store=store, env={}).name == "lab"
+
+
+def test_a_malformed_url_in_the_environment_names_the_variables(store: AccountStore) -> None:
+    env = {"QISKIT_IBM_TOKEN": TOKEN, "QISKIT_IBM_URL": "https://[cloud.ibm.com"}
+    with pytest.raises(
+        InvalidInputError, match=r"QISKIT_IBM_\* environment variables .* is malformed"
+    ) as err:
+        resolve_account(store=store, env=env)
+    assert TOKEN not in str(err.value)
 
 
 def test_bad_channel_is_refused(store: AccountStore) -> None:

@@ -202,7 +202,7 @@ def _official_discover(filename: str, **kwargs: Any) -> Any:
     return service._discover_account(filename=filename, **kwargs)
 
 
-SAVED = {
+SAVED: dict[str, dict[str, dict[str, Any]]] = {
     "flagged": {
         "work": {"token": "WorkKeyWorkKey-0001", "instance": CRN_US, "set_as_default": True},
         "other": {"token": "OtherKeyOtherKey-02", "instance": CRN_EU},

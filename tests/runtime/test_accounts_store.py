@@ -250,6 +250,10 @@ def test_malformed_json_names_file_and_line_and_nothing_changes(path: Path) -> N
         ),
         ('{"work": {"channel": "ibm_quantum_platform"}}', "token is empty"),
         ('{"work": {"channel": "mars", "token": "abc"}}', "channel 'mars'"),
+        (
+            '{"work": {"channel": "ibm_cloud", "token": "abc", "url": "http://[::1"}}',
+            "url 'http://[::1' is malformed (Invalid IPv6 URL)",
+        ),
         ('{"work": {"channel": "ibm_quantum", "jupyter_qrt": 1, "token": "abc"}}', "jupyter_qrt"),
     ],
 )
