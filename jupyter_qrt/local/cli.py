@@ -7,6 +7,7 @@
     jupyter-qrt keys create --instance class-a --name student-1
     jupyter-qrt keys list
     jupyter-qrt instances set-limit crn:v1:...:: 7200
+    jupyter-qrt instances reset-usage class-a      # a new term: the used seconds start again
 
 ``serve`` prints ``export NAME=value`` lines (``QISKIT_IBM_URL``, ``QISKIT_IBM_TOKEN``,
 ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``, ``IAM_URL``, ``GLOBAL_SEARCH_URL``,
@@ -23,7 +24,6 @@ import shlex
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, TextIO
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 
 if TYPE_CHECKING:
-    from .identity import IdentityRegistry
+    from .core import LocalRuntime
+    from .identity import InstanceInfo
 
 __all__ = ["main"]
 
@@ -108,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
     set_limit.add_argument("instance", help="instance CRN or name")
     set_limit.add_argument("seconds", type=_seconds, help="seconds, or 'none' for no limit")
     data_dir_option(set_limit)
+    reset_usage = instance_commands.add_parser(
+        "reset-usage",
+        help="set an instance's used seconds back to 0 (e.g. a new term); held jobs run again",
+    )
+    reset_usage.add_argument("instance", help="instance CRN or name")
+    data_dir_option(reset_usage)
     return parser
 
 
@@ -164,16 +171,15 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 @contextmanager
-def _identity(data_dir: Path | None, *, create: bool) -> Iterator[IdentityRegistry]:
-    """Keys and instances of a data dir, without starting the service's workers.
+def _runtime(data_dir: Path | None, *, create: bool) -> Iterator[LocalRuntime]:
+    """The core on a data dir, for its keys and instances: the database only.
 
-    A service may be running on the same data dir: only the identity tables are touched (SQLite
-    serialises the writes), never its jobs. Only ``create`` commands make a new data dir (to
-    prepare a classroom before the first ``serve``); the others refuse a missing one, so a
-    mistyped ``--data-dir`` leaves nothing behind.
+    ``start(run_jobs=False)`` takes no service lock, recovers no jobs and starts no workers, so a
+    service may be running on the same data dir meanwhile: SQLite serialises the writes. Only
+    ``create`` commands make a new data dir (to prepare a classroom before the first ``serve``);
+    the others refuse a missing one, so a mistyped ``--data-dir`` leaves nothing behind.
     """
-    from .identity import IdentityRegistry
-    from .store import Store
+    from .core import LocalRuntime
 
     directory = data_dir if data_dir is not None else default_data_dir()
     if not create and not directory.is_dir():
@@ -181,22 +187,24 @@ def _identity(data_dir: Path | None, *, create: bool) -> Iterator[IdentityRegist
             f"No local service data in {directory}. `jupyter-qrt serve --data-dir {directory}` "
             "creates it, with a default instance and key."
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    store = Store(directory)
-    store.open()
+    runtime = LocalRuntime(directory)
+    runtime.start(run_jobs=False)
     try:
-        registry = IdentityRegistry(store, directory, time.time)
-        registry.ensure_defaults()
-        yield registry
+        yield runtime
     finally:
-        store.close()
+        runtime.stop()
 
 
-def _instance_crn(registry: IdentityRegistry, crn_or_name: str) -> str:
-    for info in registry.list_instances():
-        if crn_or_name in (info.crn, info.name):
-            return info.crn
-    names = ", ".join(info.name for info in registry.list_instances())
+def _instance(runtime: LocalRuntime, crn_or_name: str) -> InstanceInfo:
+    from .service_error import ServiceError
+
+    for lookup in (runtime.instance, runtime.instance_by_name):
+        try:
+            return lookup(crn_or_name)
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+    names = ", ".join(info.name for info in runtime.list_instances())
     raise CLIError(f"No instance has the CRN or name {crn_or_name!r}. Instances: {names}.")
 
 
@@ -205,35 +213,35 @@ def _limit_text(seconds: float | None) -> str:
 
 
 def _keys(args: argparse.Namespace, out: TextIO) -> int:
-    with _identity(args.data_dir, create=args.action == "create") as registry:
+    with _runtime(args.data_dir, create=args.action == "create") as runtime:
         if args.action == "list":
-            names = {info.crn: info.name for info in registry.list_instances()}
+            names = {info.crn: info.name for info in runtime.list_instances()}
             rows = [("KEY ID", "NAME", "INSTANCE", "USER")]
             rows += [
                 (key.key_id, key.name, names.get(key.instance_crn, key.instance_crn), key.user_id)
-                for key in registry.list_keys()
+                for key in runtime.list_keys()
             ]
             _write_table(rows, out)
         elif args.action == "create":
-            crn = _instance_crn(registry, args.instance)
-            key = registry.create_key(crn, args.name)
+            crn = _instance(runtime, args.instance).crn
+            key = runtime.create_key(crn, args.name)
             out.write(f"{key}\n")
             print(
                 f"Created key {args.name!r} for {crn}. It is shown only now: keep it secret.",
                 file=sys.stderr,
             )
         else:
-            registry.revoke_key(args.key)
+            runtime.revoke_key(args.key)
             print(f"Revoked key {args.key!r}.", file=sys.stderr)
     return 0
 
 
 def _instances(args: argparse.Namespace, out: TextIO) -> int:
-    with _identity(args.data_dir, create=args.action == "create") as registry:
+    with _runtime(args.data_dir, create=args.action == "create") as runtime:
         if args.action == "list":
             rows = [("NAME", "PLAN", "LIMIT", "USED", "CRN")]
-            for info in registry.list_instances():
-                used = registry.usage(info.crn).get("usage_consumed_seconds", 0)
+            for info in runtime.list_instances():
+                used = runtime.usage(info.crn).get("usage_consumed_seconds", 0)
                 rows.append(
                     (
                         info.name,
@@ -245,14 +253,19 @@ def _instances(args: argparse.Namespace, out: TextIO) -> int:
                 )
             _write_table(rows, out)
         elif args.action == "create":
-            info = registry.create_instance(
+            info = runtime.create_instance(
                 args.name, plan=args.plan, usage_limit_seconds=args.limit
             )
             out.write(f"{info.crn}\n")
-        else:
-            crn = _instance_crn(registry, args.instance)
-            info = registry.set_usage_limit(crn, args.seconds)
+        elif args.action == "set-limit":
+            crn = _instance(runtime, args.instance).crn
+            info = runtime.set_usage_limit(crn, args.seconds)
             out.write(f"{info.name}: usage limit {_limit_text(info.usage_limit_seconds)}\n")
+        else:
+            info = runtime.reset_usage(_instance(runtime, args.instance).crn)
+            out.write(
+                f"{info.name}: usage reset to 0s (limit {_limit_text(info.usage_limit_seconds)})\n"
+            )
     return 0
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from .identity import pricing_type
+
 __all__ = [
     "PLAN_ID_PREFIX",
     "SERVICE_NAME",
@@ -45,20 +47,6 @@ _DISPLAY_NAMES = {
     "internal": "Internal",
     "local": "Local",
     "classroom": "Classroom",
-}
-_DEFAULT_PRICING = {
-    "open": "free",
-    "lite": "free",
-    "trial": "trial",
-    "pay-as-you-go": "paygo",
-    "paygo": "paygo",
-    "flex": "subscription",
-    "premium": "subscription",
-    "standard": "paygo",
-    "dedicated": "subscription",
-    "internal": "free",
-    "local": "free",
-    "classroom": "free",
 }
 _SERVICE_NAME_TERM = re.compile(r"service_name\s*:\s*\"?([A-Za-z0-9_.-]+)\"?")
 
@@ -181,15 +169,15 @@ def search_result(
 def catalog_entry(catalog_id: str, instances: Iterable[InstanceLike]) -> dict[str, Any] | None:
     """The Global Catalog entry of a local plan, or ``None`` when ``catalog_id`` is not one.
 
-    The pricing type is the one the service's instances of that plan carry, else IBM's for a plan
-    of that name.
+    The pricing type is the one the service's instances of that plan carry, else the one
+    :data:`.identity.PLAN_PRICING` gives a plan of that name.
     """
     plan = plan_of_id(catalog_id)
     if plan is None:
         return None
     pricing = next(
         (instance.pricing_type for instance in instances if instance.plan == plan),
-        _DEFAULT_PRICING.get(plan.lower()),
+        pricing_type(plan),
     )
     if pricing is None:
         return None

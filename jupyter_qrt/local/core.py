@@ -137,7 +137,8 @@ class LocalRuntime:
         with self._lifecycle:
             opened_here = not self._store.is_open
             if opened_here:
-                self._data_dir.mkdir(parents=True, exist_ok=True)
+                # 0700: job params and results, and key hashes, are nobody else's business.
+                self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._store.open()
             try:
                 if opened_here:
@@ -171,7 +172,7 @@ class LocalRuntime:
                     self._queue,
                     init,
                     self._workers,
-                    tick=self._sessions.expire,
+                    tick=self._tick,
                     threads_per_worker=self._threads_per_worker,
                 )
             scheduler.start()
@@ -255,6 +256,10 @@ class LocalRuntime:
         """Every key's binding (never the keys)."""
         return self._identity.list_keys()
 
+    def key_exists(self, key_id: str) -> bool:
+        """Whether the key of that id exists (is not revoked); one indexed lookup."""
+        return self._identity.key_exists(key_id)
+
     def revoke_key(self, key_id_or_name: str) -> None:
         """Revoke a key by id or name (404 if unknown, 409 for the default key)."""
         self._identity.revoke_key(key_id_or_name)
@@ -284,7 +289,7 @@ class LocalRuntime:
         return info
 
     def reset_usage(self, crn: str) -> InstanceInfo:
-        """Forget the usage the instance has consumed (e.g. a new term)."""
+        """Forget the usage the instance has consumed (e.g. a new term); held jobs may run."""
         info = self._identity.reset_usage(crn)
         self._wake()
         return info
@@ -449,6 +454,11 @@ class LocalRuntime:
 
     def _cancel_queued_of_session(self, conn: Any, session_id: str, reason: str) -> None:
         self._jobs.cancel_queued_of_session(conn, session_id, reason)
+
+    def _tick(self) -> None:
+        # About once a second, from the scheduler's thread.
+        self._sessions.expire()
+        self._queue.note_held()
 
     def _wake(self) -> None:
         scheduler = self._scheduler

@@ -224,6 +224,12 @@ class ServiceHandler(web.RequestHandler):
                 f"The request body is not valid JSON ({exc.msg} at line {exc.lineno} column "
                 f"{exc.colno}). Send a JSON object.",
             ) from exc
+        except ValueError as exc:  # Python refuses integers of more than 4300 digits
+            raise APIFailure(
+                400,
+                "The request body holds a number too long to read (thousands of digits). Send "
+                "numbers of a sane size.",
+            ) from exc
         except RecursionError as exc:
             raise APIFailure(400, "The request body nests too deeply to be read.") from exc
         if not isinstance(value, dict):
@@ -323,7 +329,7 @@ class ServiceHandler(web.RequestHandler):
 
     def _check_caller(self, claims: TokenClaims, crn: str) -> None:
         """Runs in a worker thread: the key still exists, and the CRN is its instance."""
-        if not any(key.key_id == claims.key_id for key in self.runtime.list_keys()):
+        if not self.runtime.key_exists(claims.key_id):
             raise APIFailure(
                 401,
                 "The API key this token was issued for has been revoked. Ask for a new key "

@@ -8,11 +8,11 @@ translate HTTP.
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
 from typing import Any
 
 from .handlers_base import APIFailure, ServiceHandler
+from .job_registry import MAX_PAGE_SIZE
+from .timestamps import parse_instant
 
 __all__ = [
     "BackendConfigurationHandler",
@@ -32,12 +32,6 @@ __all__ = [
     "UsageHandler",
 ]
 
-logger = logging.getLogger(__name__)
-
-MAX_PAGE = 200
-"""Most jobs in one page of ``GET /jobs`` (the IBM API's cap)."""
-
-DEFAULT_PAGE = 200
 MAX_INTEGER = 2**31 - 1
 """Largest integer query argument accepted (offsets beyond any job count are meaningless)."""
 _TRUE = {"true", "1", "yes"}
@@ -88,19 +82,19 @@ class _QueryArguments:
             return False
         raise APIFailure(400, f"The query argument {name}={value!r} must be true or false.")
 
-    def timestamp(self, name: str) -> str | None:
+    def timestamp(self, name: str) -> float | None:
+        """The argument as a POSIX time (parsed here once; the core takes the number)."""
         value = self._typed(name)
         if value is None:
             return None
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError as exc:
+            return parse_instant(value)
+        except (ValueError, OverflowError) as exc:
             raise APIFailure(
                 400,
                 f"The query argument {name}={value!r} is not an ISO 8601 date and time, e.g. "
                 "2026-01-31T12:00:00Z.",
             ) from exc
-        return value
 
     def texts(self, name: str) -> list[str]:
         return [value for value in self._handler.get_query_arguments(name) if value]
@@ -159,33 +153,23 @@ class JobsHandler(ServiceHandler):
 
     async def post(self) -> None:
         """Create a job; answers ``{"id", "backend"[, "session_id"]}``."""
-        body = self.json_body()
-        try:
-            created = await self.call(
-                self.runtime.create_job,
-                self.crn,
-                _user_id(self),
-                body,
-                caller=self.request.headers.get("X-Qx-Client-Application"),
-            )
-        except APIFailure:
-            raise
-        except Exception as exc:
-            # The official client sends a POST again on any 5xx: after an unexpected failure the
-            # job may be stored already, so answer with a status it does not retry.
-            logger.exception("Creating a job failed unexpectedly")
-            raise APIFailure(
-                400,
-                "The service could not confirm that the job was created. List your jobs before "
-                "sending it again, so that it does not run twice.",
-            ) from exc
+        # A failure of the store write itself, after which the job may exist, is the core's
+        # 400 "could not confirm" (the official client sends a POST again on any 5xx); any
+        # other failure happens before anything is stored.
+        created = await self.call(
+            self.runtime.create_job,
+            self.crn,
+            _user_id(self),
+            self.json_body(),
+            caller=self.request.headers.get("X-Qx-Client-Application"),
+        )
         self.write_json(created)
 
     async def get(self) -> None:
         """A page of the instance's jobs: ``{"jobs", "count", "limit", "offset"}``."""
         query = _QueryArguments(self)
         query.boolean("exclude_params")  # listed jobs never carry params; the value is checked
-        limit = min(query.integer("limit", DEFAULT_PAGE), MAX_PAGE)
+        limit = min(query.integer("limit", MAX_PAGE_SIZE), MAX_PAGE_SIZE)
         offset = query.integer("offset", 0)
         sort = query.text("sort")
         if sort is not None and sort.upper() not in {"ASC", "DESC"}:
@@ -265,9 +249,8 @@ class JobTagsHandler(ServiceHandler):
 
     async def put(self, job_id: str) -> None:
         """Replace the job's tags."""
+        # The core checks the tags (the same rules as the tags of POST /jobs).
         tags = self.json_body().get("tags")
-        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-            raise APIFailure(400, 'The body must be {"tags": [...]} with a list of strings.')
         await self.call(self.runtime.replace_job_tags, self.crn, job_id, tags)
         self.no_content()
 

@@ -18,13 +18,15 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .service_error import ServiceError, bad_request, conflict, not_found
@@ -35,9 +37,11 @@ __all__ = [
     "DEFAULT_INSTANCE_NAME",
     "DEFAULT_KEY_FILENAME",
     "DEFAULT_KEY_NAME",
+    "PLAN_PRICING",
     "IdentityRegistry",
     "InstanceInfo",
     "KeyInfo",
+    "pricing_type",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,20 +53,31 @@ DEFAULT_USER_ID = "local-user"
 
 _KEY_PREFIX = "qrt"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-# Plan names people know from IBM Quantum Platform, and the pricing type the catalog reports.
-_PRICING = {
-    "open": "free",
-    "lite": "free",
-    "local": "free",
-    "trial": "trial",
-    "pay-as-you-go": "paygo",
-    "paygo": "paygo",
-    "standard": "paygo",
-    "flex": "subscription",
-    "premium": "subscription",
-    "dedicated": "subscription",
-    "classroom": "free",
-}
+#: Plan names people know from IBM Quantum Platform (and two local ones), and the pricing type
+#: an instance of the plan has (what Global Catalog reports for it).
+PLAN_PRICING: Mapping[str, str] = MappingProxyType(
+    {
+        "open": "free",
+        "lite": "free",
+        "trial": "trial",
+        "pay-as-you-go": "paygo",
+        "paygo": "paygo",
+        "standard": "paygo",
+        "flex": "subscription",
+        "premium": "subscription",
+        "dedicated": "subscription",
+        "internal": "free",
+        "local": "free",
+        "classroom": "free",
+    }
+)
+#: The most a usage limit can be (about 31 700 years): beyond it a number is surely a mistake.
+_MAX_LIMIT_SECONDS = 1e12
+
+
+def pricing_type(plan: str) -> str | None:
+    """The pricing type of a plan name (any case), or None for a plan this service does not know."""
+    return PLAN_PRICING.get(plan.lower())
 
 
 @dataclass(frozen=True)
@@ -149,7 +164,7 @@ class IdentityRegistry:
         limit = _checked_limit(usage_limit_seconds)
         account = self._store.get_meta("account_id") or secrets.token_hex(16)
         crn = f"crn:v1:bluemix:public:quantum-computing:local:a/{account}:{secrets.token_hex(16)}::"
-        pricing = _PRICING.get(plan, "unknown")
+        pricing = pricing_type(plan) or "unknown"
         with self._store.transaction() as conn:
             if conn.execute("SELECT 1 FROM instances WHERE name = ?", (name,)).fetchone():
                 raise conflict(f"An instance named {name!r} exists already; choose another name.")
@@ -269,11 +284,7 @@ class IdentityRegistry:
         if cached is not None:
             # The cache spares the scrypt, not the lookup: a key revoked by another process
             # (the command line, next to a running service) must stop working at once.
-            with self._store.reading() as conn:
-                exists = conn.execute(
-                    "SELECT 1 FROM keys WHERE key_id = ?", (cached.key_id,)
-                ).fetchone()
-            if exists is not None:
+            if self.key_exists(cached.key_id):
                 return cached
             with self._cache_lock:
                 self._verified.pop(fingerprint, None)
@@ -293,6 +304,12 @@ class IdentityRegistry:
         with self._cache_lock:
             self._verified[fingerprint] = info
         return info
+
+    def key_exists(self, key_id: str) -> bool:
+        """Whether a key of that id exists (revoked keys do not)."""
+        with self._store.reading() as conn:
+            row = conn.execute("SELECT 1 FROM keys WHERE key_id = ?", (key_id,)).fetchone()
+        return row is not None
 
     def list_keys(self) -> list[KeyInfo]:
         """Every key's binding, oldest first."""
@@ -374,9 +391,18 @@ def _checked_name(value: object, what: str) -> str:
 def _checked_limit(value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= _MAX_LIMIT_SECONDS
+        or (isinstance(value, float) and math.isnan(value))
+    ):
+        # repr() of an integer of thousands of digits raises, and would fill the screen anyway.
+        huge = isinstance(value, int) and value.bit_length() > 64
+        shown = "a number far too large" if huge else repr(value)[:40]
         raise bad_request(
-            f"A usage limit is a number of seconds >= 0, or None for no limit; got {value!r}."
+            f"A usage limit is a number of seconds from 0 to {_MAX_LIMIT_SECONDS:g}, or None for "
+            f"no limit; got {shown}."
         )
     return float(value)
 

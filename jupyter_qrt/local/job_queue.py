@@ -4,19 +4,45 @@ The database is the queue: a job is Queued until the scheduler claims it (Queued
 one transaction), and a run ends in one transaction that writes the status, the result, the
 usage and the session's bookkeeping together, so that a crash never leaves half of it.
 
-Order: jobs of dedicated sessions first, then submission order (FIFO), per device. A job whose
-instance has used up its usage limit stays Queued until the limit is raised.
+Which job runs next
+-------------------
+Each device has its own queue: jobs of dedicated sessions first, then submission order (FIFO).
+The workers are shared by every device, and a free worker takes the head job of one device:
+
+1. Only devices whose head is a dedicated-session job are considered, if there are any (a
+   dedicated session's jobs go before plain jobs on every device, not just on their own).
+2. Among those devices, round-robin in name order, starting after the device served last.
+
+So a job's ``queue_position`` (1 = next on its device) and a device's ``length_queue`` tell the
+truth: a job at position 1 waits for at most one claim per other busy device, never for every
+job queued elsewhere, and the least busy device is really the quickest.
+
+Jobs held back by a usage limit
+-------------------------------
+A job whose instance has used up its usage limit stays Queued, but it is *held*: it is never
+claimed, it has no ``queue_position``, it counts in no other job's position nor in a device's
+``length_queue``, and its ``state.reason`` says that the instance reached its usage limit and
+what to do. The service logs one line per instance when its jobs become held. They run again
+once the limit is raised or the usage is reset.
+
+Usage charged
+-------------
+A completed job is charged its quantum seconds; a job stopped at its max execution time (reason
+code 1305) is charged its ``cost``, the time it was allowed; a job failed by validation (reason
+codes 1517 and 1503: it cannot run as submitted) is charged nothing; other failed
+and cancelled runs are charged the time they ran. See :mod:`.job_reasons`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .job_reasons import RAN_TOO_LONG, SERVICE_RESTARTED
+from .job_reasons import NOT_CHARGED, RAN_TOO_LONG, SERVICE_RESTARTED
 from .sessions import SessionRegistry
 from .store import Store
 from .timestamps import iso_z
@@ -27,12 +53,28 @@ __all__ = [
     "JobQueue",
     "append_log",
     "charge_usage",
+    "queue_lengths",
     "queue_position",
+    "usage_hold",
 ]
+
+log = logging.getLogger(__name__)
 
 #: A job whose run was interrupted by a service stop this many times is failed, not re-queued:
 #: it may be what brings the service down.
 MAX_ATTEMPTS = 3
+
+# Queued jobs of the instance ``i`` may run: it has no usage limit, or has not reached it.
+_CLAIMABLE = "(i.usage_limit_seconds IS NULL OR i.usage_consumed_seconds < i.usage_limit_seconds)"
+
+# The head of each device's queue: its first claimable job in (priority, seq) order.
+_HEADS_SQL = f"""
+SELECT * FROM (
+    SELECT j.*, ROW_NUMBER() OVER (PARTITION BY j.backend ORDER BY j.priority, j.seq) AS place
+    FROM jobs j JOIN instances i ON i.crn = j.instance_crn
+    WHERE j.status = 'Queued' AND {_CLAIMABLE}
+) WHERE place = 1
+"""
 
 
 @dataclass(frozen=True)
@@ -64,16 +106,45 @@ def charge_usage(conn: sqlite3.Connection, crn: str, seconds: float) -> None:
         )
 
 
+def usage_hold(conn: sqlite3.Connection, crn: str) -> str | None:
+    """Why the instance's Queued jobs are held back, or None when they may run."""
+    row = conn.execute(
+        "SELECT name, usage_limit_seconds, usage_consumed_seconds FROM instances WHERE crn = ?",
+        (crn,),
+    ).fetchone()
+    if row is None or row["usage_limit_seconds"] is None:
+        return None
+    limit = float(row["usage_limit_seconds"])
+    if float(row["usage_consumed_seconds"]) < limit:
+        return None
+    return (
+        f"Held: the instance {row['name']!r} has reached its usage limit of {limit:g} s, so "
+        "this job waits and is not counted in the queue. It runs once the instance's "
+        "administrator raises the limit (jupyter-qrt instances set-limit) or resets its usage "
+        "(jupyter-qrt instances reset-usage); or cancel it."
+    )
+
+
 def queue_position(conn: sqlite3.Connection, row: sqlite3.Row) -> int | None:
-    """1 for the next job to run on its device; None unless the job is Queued."""
-    if row["status"] != "Queued":
+    """1 for the next job to run on its device; None unless the job is Queued and not held."""
+    if row["status"] != "Queued" or usage_hold(conn, row["instance_crn"]) is not None:
         return None
     ahead = conn.execute(
-        "SELECT COUNT(*) FROM jobs WHERE status = 'Queued' AND backend = ? "
-        "AND (priority < ? OR (priority = ? AND seq < ?))",
+        "SELECT COUNT(*) FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
+        f"WHERE j.status = 'Queued' AND j.backend = ? AND {_CLAIMABLE} "
+        "AND (j.priority < ? OR (j.priority = ? AND j.seq < ?))",
         (row["backend"], row["priority"], row["priority"], row["seq"]),
     ).fetchone()[0]
     return int(ahead) + 1
+
+
+def queue_lengths(conn: sqlite3.Connection) -> dict[str, int]:
+    """Queued jobs per backend name, leaving out jobs held back by a usage limit."""
+    rows = conn.execute(
+        "SELECT j.backend, COUNT(*) FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
+        f"WHERE j.status = 'Queued' AND {_CLAIMABLE} GROUP BY j.backend"
+    ).fetchall()
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 class JobQueue:
@@ -93,16 +164,16 @@ class JobQueue:
         self._store = store
         self._sessions = sessions
         self._clock = clock
+        self._last_backend: str | None = None
+        self._held_instances: set[str] = set()
 
     def claim_next(self, worker_name: str) -> ClaimedJob | None:
-        """Move the next runnable job to Running and return it (None when nothing is queued)."""
+        """Move the next runnable job to Running and return it (None when nothing is queued).
+
+        The job is the head of one device's queue, chosen as the module docstring says.
+        """
         with self._store.transaction() as conn:
-            row = conn.execute(
-                "SELECT j.* FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
-                "WHERE j.status = 'Queued' AND (i.usage_limit_seconds IS NULL "
-                "OR i.usage_consumed_seconds < i.usage_limit_seconds) "
-                "ORDER BY j.priority, j.seq LIMIT 1"
-            ).fetchone()
+            row = self._next_head(conn.execute(_HEADS_SQL).fetchall())
             if row is None:
                 return None
             now = self._clock()
@@ -114,6 +185,7 @@ class JobQueue:
             append_log(conn, row["id"], now, f"Running on {row['backend']} ({worker_name}).")
             if row["session_id"] is not None:
                 self._sessions.job_started(conn, row["session_id"], now)
+        self._last_backend = str(row["backend"])
         return ClaimedJob(
             job_id=row["id"],
             program_id=row["program_id"],
@@ -121,6 +193,42 @@ class JobQueue:
             cost=int(row["cost"]),
             log_level=row["log_level"],
         )
+
+    def _next_head(self, heads: list[sqlite3.Row]) -> sqlite3.Row | None:
+        if not heads:
+            return None
+        first = min(int(head["priority"]) for head in heads)
+        candidates = sorted(
+            (head for head in heads if int(head["priority"]) == first),
+            key=lambda head: str(head["backend"]),
+        )
+        last = self._last_backend
+        if last is not None:
+            for head in candidates:
+                if str(head["backend"]) > last:
+                    return head
+        return candidates[0]
+
+    def note_held(self) -> None:
+        """Log once per instance when its Queued jobs become held back by its usage limit."""
+        with self._store.reading() as conn:
+            rows = conn.execute(
+                "SELECT i.crn, i.name, i.usage_limit_seconds, COUNT(*) AS held "
+                "FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
+                f"WHERE j.status = 'Queued' AND NOT {_CLAIMABLE} GROUP BY i.crn"
+            ).fetchall()
+        held = {str(row["crn"]) for row in rows}
+        for row in rows:
+            if row["crn"] not in self._held_instances:
+                log.warning(
+                    "%d queued job(s) of the instance %r are held: it reached its usage limit of "
+                    "%g s. Raise the limit (jupyter-qrt instances set-limit) or reset the usage "
+                    "(jupyter-qrt instances reset-usage) to run them.",
+                    row["held"],
+                    row["name"],
+                    float(row["usage_limit_seconds"]),
+                )
+        self._held_instances = held
 
     def complete(
         self,
@@ -165,17 +273,26 @@ class JobQueue:
         return True
 
     def fail(self, job_id: str, reason_code: int, reason: str, logs: str = "") -> bool:
-        """Record a failed run (Failed, with a reason people understand)."""
-        return self._end(job_id, "Failed", reason_code, reason, logs)
+        """Record a failed run (Failed, with a reason people understand).
+
+        A job failed by validation (a code of :data:`.job_reasons.NOT_CHARGED`) is charged
+        nothing; any other failed run is charged the time it ran.
+        """
+        charged = 0.0 if reason_code in NOT_CHARGED else None
+        return self._end(job_id, "Failed", reason_code, reason, logs, charged)
 
     def stop_too_long(self, job_id: str, cost: int) -> bool:
-        """Record a run stopped at its max execution time: Cancelled with reason code 1305."""
+        """Record a run stopped at its max execution time: Cancelled with reason code 1305.
+
+        The job is charged its ``cost`` (the time it was allowed), not the few moments more it
+        took to notice and stop it.
+        """
         reason = (
             f"Ran too long: the job ran past its maximum execution time of {cost} s and was "
             "stopped. Raise max_execution_time (at most 10800 s) or split the work into "
             "smaller jobs."
         )
-        return self._end(job_id, "Cancelled", RAN_TOO_LONG, reason, "")
+        return self._end(job_id, "Cancelled", RAN_TOO_LONG, reason, "", float(cost))
 
     def requeue(self, job_ids: list[str], why: str) -> None:
         """Put Running jobs back in the queue (the service is stopping; the run does not count)."""
@@ -232,13 +349,22 @@ class JobQueue:
         return requeued, failed
 
     # ------------------------------------------------------------------ helpers
-    def _end(self, job_id: str, status: str, code: int, reason: str, logs: str) -> bool:
+    def _end(
+        self,
+        job_id: str,
+        status: str,
+        code: int,
+        reason: str,
+        logs: str,
+        charged: float | None = None,
+    ) -> bool:
+        """End a Running job; it is charged ``charged`` seconds, or the time it ran if None."""
         with self._store.transaction() as conn:
             row = self._running_row(conn, job_id)
             if row is None:
                 return False
             now = self._clock()
-            used = max(now - float(row["running"]), 0.0)
+            used = max(now - float(row["running"]), 0.0) if charged is None else charged
             conn.execute(
                 "UPDATE jobs SET status = ?, reason = ?, reason_code = ?, finished = ?, "
                 "usage_seconds = ? WHERE id = ?",

@@ -7,6 +7,7 @@ queue side (which job runs next, how a run ends) is in :mod:`.job_queue`.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 import zlib
@@ -15,17 +16,22 @@ from datetime import datetime
 from typing import Any
 
 from .identity import IdentityRegistry
-from .job_queue import append_log, charge_usage, queue_position
-from .job_request import DEFAULT_COST_SECONDS, check_tags, parse_job_request
+from .job_queue import append_log, charge_usage, queue_lengths, queue_position, usage_hold
+from .job_request import DEFAULT_COST_SECONDS, JobRequest, check_tags, parse_job_request
 from .jobs_view import FINAL_STATUSES, job_details, job_metrics
-from .service_error import bad_request, conflict, not_found
+from .service_error import ServiceError, bad_request, conflict, not_found
 from .sessions import SessionRegistry
 from .store import Store
 from .timestamps import iso_z, parse_instant
 
 __all__ = ["MAX_PAGE_SIZE", "JobRegistry"]
 
+log = logging.getLogger(__name__)
+
 MAX_PAGE_SIZE = 200
+"""Most jobs in one page of ``GET /jobs`` (the IBM API's cap; also the default page size)."""
+
+_MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
 
 
 class JobRegistry:
@@ -84,6 +90,40 @@ class JobRegistry:
         # Microseconds, as the API reports ``created``: a client that filters with a job's own
         # creation time (created_after=job.creation_date) must find that job again.
         now = round(self._clock(), 6)
+        try:
+            backend = self._store_job(job_id, crn, user_id, request, now, caller)
+        except ServiceError:
+            raise
+        except Exception as exc:
+            # Only here can a job be stored without its creator learning so (e.g. the commit
+            # failed after the write). The official client sends a POST again on a 5xx, so answer
+            # with a status it does not retry, and say how to check.
+            log.exception("Storing job %s failed unexpectedly", job_id)
+            raise bad_request(
+                "The service could not confirm that the job was created. List your jobs before "
+                "sending it again, so that it does not run twice."
+            ) from exc
+        try:
+            self._on_queued()
+        except Exception:  # the job is stored: the scheduler finds it on its next round anyway
+            log.exception("Could not wake the scheduler for job %s", job_id)
+        created: dict[str, Any] = {"id": job_id, "backend": backend}
+        if request.session_id is not None:
+            created["session_id"] = request.session_id
+        if request.private:
+            created["private"] = True
+        return created
+
+    def _store_job(
+        self,
+        job_id: str,
+        crn: str,
+        user_id: str,
+        request: JobRequest,
+        now: float,
+        caller: str | None,
+    ) -> str:
+        """Insert the checked job as Queued in one transaction; return its backend."""
         with self._store.transaction() as conn:
             self._identity.check_usage_allows_jobs(conn, crn)
             backend = request.backend
@@ -122,20 +162,17 @@ class JobRegistry:
             append_log(conn, job_id, now, f"Queued on {backend} ({request.program_id}).")
             if request.session_id is not None:
                 self._sessions.refresh(conn, request.session_id)
-        self._on_queued()
-        created: dict[str, Any] = {"id": job_id, "backend": backend}
-        if request.session_id is not None:
-            created["session_id"] = request.session_id
-        if request.private:
-            created["private"] = True
-        return created
+        return backend
 
     def details(self, crn: str, job_id: str, *, include_params: bool = False) -> dict[str, Any]:
-        """``GET /jobs/{id}``."""
+        """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state."""
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
             position = queue_position(conn, row)
-        return job_details(row, queue_position=position, include_params=include_params)
+            hold = usage_hold(conn, crn) if row["status"] == "Queued" else None
+        return job_details(
+            row, queue_position=position, held_reason=hold, include_params=include_params
+        )
 
     def list_page(
         self,
@@ -155,8 +192,12 @@ class JobRegistry:
         """``GET /jobs``: a page of the instance's jobs and the total count matching."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise bad_request(f"'limit' must be a whole number >= 0; got {limit!r}.")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise bad_request(f"'offset' must be a whole number >= 0; got {offset!r}.")
+        if (
+            isinstance(offset, bool)
+            or not isinstance(offset, int)
+            or not 0 <= offset <= _MAX_OFFSET
+        ):
+            raise bad_request(f"'offset' must be a whole number from 0 to {_MAX_OFFSET}.")
         limit = min(limit, MAX_PAGE_SIZE)
         where = ["instance_crn = ?"]
         args: list[Any] = [crn]
@@ -193,7 +234,11 @@ class JobRegistry:
                     f"SELECT * FROM jobs WHERE {clause} ORDER BY seq {order} LIMIT ? OFFSET ?",
                     [*args, limit, offset],
                 ).fetchall()
-                jobs = [job_details(row, queue_position=queue_position(conn, row)) for row in rows]
+                hold = usage_hold(conn, crn)
+                jobs = [
+                    job_details(row, queue_position=queue_position(conn, row), held_reason=hold)
+                    for row in rows
+                ]
             finally:
                 conn.execute("COMMIT")
         return {"jobs": jobs, "count": count, "limit": limit, "offset": offset}
@@ -273,12 +318,9 @@ class JobRegistry:
             )
 
     def queue_lengths(self) -> dict[str, int]:
-        """Queued jobs per backend name."""
+        """Queued jobs per backend name (jobs held back by a usage limit are not counted)."""
         with self._store.reading() as conn:
-            rows = conn.execute(
-                "SELECT backend, COUNT(*) FROM jobs WHERE status = 'Queued' GROUP BY backend"
-            ).fetchall()
-        return {str(row[0]): int(row[1]) for row in rows}
+            return queue_lengths(conn)
 
     # ------------------------------------------------------------------ helpers
     def _cancel_in(self, conn: sqlite3.Connection, row: sqlite3.Row, reason: str) -> None:
@@ -316,7 +358,7 @@ def _instant(value: str | datetime | float, name: str) -> float:
             return parse_instant(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
     raise bad_request(
         f"'{name}' must be an ISO 8601 date and time such as {iso_z(0)}; got {value!r}."

@@ -1,8 +1,9 @@
 """Checking a ``POST /jobs`` body before a job is stored.
 
 Only what can be checked cheaply, without qiskit, is checked here (the body's shape, the program,
-tags, cost, log level, the size of the params); whether the circuits and pubs make sense is
-learnt when the job runs, and a bad one ends the job Failed with reason code 1517.
+tags, cost, log level, the size of the params, and that shot counts and precisions given as
+plain numbers are within sane ranges); whether the circuits and pubs make sense is learnt when
+the job runs, and a bad one ends the job Failed with reason code 1517.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from .service_error import TOO_MANY_TAGS, ServiceError, bad_request, not_found
 
 __all__ = [
     "DEFAULT_COST_SECONDS",
     "MAX_COST_SECONDS",
+    "MAX_SHOTS",
     "MAX_TAGS",
     "PROGRAMS",
     "JobRequest",
@@ -31,6 +33,11 @@ MAX_COST_SECONDS = 10_800
 DEFAULT_COST_SECONDS = 600
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SHOTS = 4096
+#: Most shots a job may ask for per pub (a sane bound; each device allows fewer, which the run
+#: checks against the device's ``max_shots``).
+MAX_SHOTS = 10**9
+#: Largest estimator precision accepted (a precision is a standard error, normally below 1).
+MAX_PRECISION = 1e9
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,15 @@ def parse_job_request(
     options = params.get("options", {})
     if options is not None and not isinstance(options, Mapping):
         raise bad_request("'params.options' must be a JSON object.")
-    params_text = json.dumps(params, separators=(",", ":"))
+    options = options or {}
+    _check_shots_and_precisions(program_id, pubs, options)
+    try:
+        params_text = json.dumps(params, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise bad_request(
+            f"'params' cannot be stored as JSON ({exc}). Send the pubs and options in wire form, "
+            "as the primitives of qiskit-ibm-runtime or jupyter_qrt.runtime do."
+        ) from exc
     if len(params_text) > max_params_bytes:
         raise ServiceError(
             413,
@@ -108,7 +123,7 @@ def parse_job_request(
         log_level=_checked_log_level(body.get("log_level")),
         runtime=_checked_runtime(body.get("runtime")),
         private=_checked_private(body.get("private")),
-        estimated_seconds=estimate_seconds(pubs, options or {}),
+        estimated_seconds=estimate_seconds(program_id, pubs, options),
     )
 
 
@@ -128,19 +143,71 @@ def check_tags(tags: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
-def estimate_seconds(pubs: list[Any], options: Mapping[str, Any]) -> float:
+def estimate_seconds(program_id: str, pubs: list[Any], options: Mapping[str, Any]) -> float:
     """A rough quantum-time estimate: ~250 microseconds a shot plus a second of set-up.
 
-    Shots are read from the pubs without decoding them (the last element of a sampler pub is
-    its shot count, or null for the default).
+    Shots are read from the pubs without decoding them: the third element of a sampler pub is
+    its shot count, or null for the default; an estimator pub counts the default shots. Call it
+    on checked pubs and options (see :func:`parse_job_request`).
     """
     default = options.get("default_shots")
-    default_shots = default if isinstance(default, int) and default > 0 else DEFAULT_SHOTS
+    default_shots = default if _is_int(default) else DEFAULT_SHOTS
     shots = 0
     for pub in pubs:
-        last = pub[-1] if isinstance(pub, list) and len(pub) >= 2 else None
-        shots += last if isinstance(last, int) and not isinstance(last, bool) else default_shots
+        given = _sampler_shots(pub) if program_id == "sampler" else None
+        shots += given if given is not None else default_shots
     return round(1.0 + shots * 250e-6, 3)
+
+
+def _check_shots_and_precisions(
+    program_id: str, pubs: list[Any], options: Mapping[str, Any]
+) -> None:
+    """400 for a shot count or precision, given as a plain number, outside its sane range."""
+    default = options.get("default_shots")
+    if default is not None and not (_is_int(default) and 1 <= default <= MAX_SHOTS):
+        raise bad_request(
+            f"'params.options.default_shots' must be a whole number of shots from 1 to "
+            f"{MAX_SHOTS}; got {_shown(default)}."
+        )
+    for index, pub in enumerate(pubs):
+        if program_id == "sampler":
+            shots = _sampler_shots(pub)
+            if shots is not None and not 1 <= shots <= MAX_SHOTS:
+                raise bad_request(
+                    f"Pub {index} asks for {_shown(shots)} shots; a pub runs from 1 to "
+                    f"{MAX_SHOTS} shots. Ask for fewer shots, or leave them out for the "
+                    "default."
+                )
+        else:
+            precision = pub[3] if isinstance(pub, list) and len(pub) > 3 else None
+            if _is_number(precision) and not 0 < precision <= MAX_PRECISION:
+                raise bad_request(
+                    f"Pub {index} asks for a precision of {_shown(precision)}; a precision is a "
+                    "positive number such as 0.015625 (smaller means more shots)."
+                )
+
+
+def _sampler_shots(pub: object) -> int | None:
+    """The shot count of a sampler pub in wire form, when it is given as a whole number."""
+    shots = pub[2] if isinstance(pub, list) and len(pub) > 2 else None
+    return shots if _is_int(shots) else None
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, except that a huge integer is described rather than printed."""
+    if _is_int(value) and abs(value) >= 10**18:
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        return f"a number of about {digits} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _checked_cost(value: object, default: int) -> int:

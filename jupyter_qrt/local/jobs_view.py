@@ -14,28 +14,33 @@ from .timestamps import iso_z, iso_z_or_none
 
 __all__ = [
     "FINAL_STATUSES",
-    "PENDING_STATUSES",
     "job_details",
     "job_metrics",
     "session_details",
 ]
 
-PENDING_STATUSES = ("Queued", "Running")
 FINAL_STATUSES = ("Completed", "Failed", "Cancelled")
 
 
 def job_details(
-    row: sqlite3.Row, *, queue_position: int | None = None, include_params: bool = False
+    row: sqlite3.Row,
+    *,
+    queue_position: int | None = None,
+    held_reason: str | None = None,
+    include_params: bool = False,
 ) -> dict[str, Any]:
     """``GET /jobs/{id}`` (section 5.2 of the reference).
 
     ``queue_position`` (1 = next to run on its device) is an extra field of this service,
-    present while the job is Queued.
+    present while the job is Queued. ``held_reason`` is the ``state.reason`` of a Queued job
+    held back by its instance's usage limit.
     """
     status = str(row["status"])
     state: dict[str, Any] = {"status": status}
     if row["reason"] is not None:
         state["reason"] = row["reason"]
+    elif held_reason is not None and status == "Queued":
+        state["reason"] = held_reason
     if row["reason_code"] is not None:
         state["reason_code"] = int(row["reason_code"])
     details: dict[str, Any] = {

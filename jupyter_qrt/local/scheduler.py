@@ -5,14 +5,24 @@ One thread (the dispatcher) owns the worker processes. It hands the next queued 
 and stops runs: a cancelled job's worker, or one past its ``cost`` deadline, is killed and
 replaced by a fresh process, so a stop takes effect at once whatever the simulator is doing.
 
+The dispatcher never sleeps on anything but its wait for messages, so cancellations, deadlines
+and results are handled within moments whatever else goes on:
+
+- A worker that dies before it is ready (a broken installation) is restarted after a back-off
+  that doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- An outcome is written to the database before its worker's slot is cleared. If the write fails
+  (e.g. the database is locked or the disk is full), the outcome is kept and written again about
+  once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
+  the next restart.
+
 Each worker's simulator threads (``OMP_NUM_THREADS``) default to the machine's cores divided by
 the number of workers: OpenMP threads of several processes competing for the same cores make
 every run many times slower than running them one after the other.
 
-Workers are fresh interpreters (``python -m jupyter_qrt.local.worker``), never forks: the service
-process runs an event loop and threads, which fork does not copy safely. Unlike
-``multiprocessing``'s spawn, this does not re-import the user's ``__main__`` either, so a plain
-script that starts the service needs no ``if __name__ == "__main__"`` guard.
+Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
+
+The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
+the process easily holds more than 1024 file descriptors, which ``select`` cannot watch.
 """
 
 from __future__ import annotations
@@ -20,18 +30,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
+import selectors
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 
-from .job_queue import ClaimedJob, JobQueue
+from .job_queue import JobQueue
 from .job_reasons import WORKER_DIED
+from .run_outcomes import OutcomeWriter
 from .worker_protocol import (
     JobDone,
     JobFailed,
@@ -40,42 +50,16 @@ from .worker_protocol import (
     WorkerReady,
     encode_message,
     receive_message,
-    send_encoded,
     send_message,
 )
+from .worker_slot import WorkerSlot, spawn_worker
 
 __all__ = ["Scheduler", "WorkerSlot"]
 
 log = logging.getLogger(__name__)
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _MAX_RESTART_DELAY = 30.0
 _JOIN_SECONDS = 10.0
-
-
-@dataclass
-class WorkerSlot:
-    """One worker process and what it is doing."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    sock: socket.socket
-    ready: bool = False
-    job: ClaimedJob | None = None
-    deadline: float | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def kill(self) -> None:
-        """Kill the process (if alive) and close the socket."""
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
-            log.warning(
-                "Worker %s (pid %d) did not exit after SIGKILL", self.name, self.process.pid
-            )
-        self.sock.close()
 
 
 class Scheduler:
@@ -123,11 +107,16 @@ class Scheduler:
         self._wake_w.setblocking(False)
         self._restart_delay = 0.0
         self._restart_at = 0.0
+        self._outcomes = OutcomeWriter()
         self._serial = 0
 
     # ------------------------------------------------------------- public API
     def start(self) -> None:
-        """Start the worker processes and the dispatcher thread."""
+        """Start the worker processes and the dispatcher thread.
+
+        If any of them cannot be started, the workers started so far are killed and the error
+        is raised; the scheduler cannot be started again then.
+        """
         if self._thread is not None:
             return
         if not sys.executable:
@@ -135,10 +124,19 @@ class Scheduler:
                 "Cannot start worker processes: this Python does not know its own executable "
                 "(sys.executable is empty)."
             )
-        for _ in range(self._size):
-            self._slots.append(self._spawn())
-        self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
-        self._thread.start()
+        try:
+            for _ in range(self._size):
+                self._slots.append(self._spawn())
+            self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
+            self._thread.start()
+        except BaseException:
+            self._thread = None
+            for slot in self._slots:
+                slot.kill()
+            self._slots.clear()
+            self._wake_r.close()
+            self._wake_w.close()
+            raise
 
     def stop(self) -> list[str]:
         """Stop the dispatcher and kill every worker; return the ids of the jobs they ran."""
@@ -152,6 +150,7 @@ class Scheduler:
         for slot in self._slots:
             slot.kill()
         self._slots.clear()
+        self._outcomes.retry(last_chance=True)
         self._wake_r.close()
         self._wake_w.close()
         return interrupted
@@ -168,46 +167,48 @@ class Scheduler:
             self._cancel_requests.add(job_id)
         self.wake()
 
-    def running_jobs(self) -> dict[str, str]:
-        """Job id -> worker name, for the jobs running now."""
-        return {s.job.job_id: s.name for s in list(self._slots) if s.job is not None}
-
     def worker_pids(self) -> list[int]:
-        """Process ids of the current workers."""
-        return [slot.process.pid for slot in list(self._slots)]
+        """Process ids of the current workers (not of slots waiting to restart one)."""
+        return [slot.process.pid for slot in list(self._slots) if slot.restart_at is None]
 
     # ---------------------------------------------------------- the dispatcher
     def _run(self) -> None:
         next_tick = 0.0
         while not self._stopping.is_set():
             try:
+                self._outcomes.retry()
                 self._stop_cancelled()
                 self._stop_overdue()
                 self._replace_dead()
+                self._restart_due()
                 self._dispatch()
                 now = time.monotonic()
                 if now >= next_tick:
-                    self._tick()
                     next_tick = now + 1.0
-                self._wait(min(next_tick, self._next_deadline()) - time.monotonic())
+                    self._tick()
+                self._wait(min(next_tick, self._next_wake()) - time.monotonic())
             except Exception:
                 # The loop must outlive any one failure (a locked database, a bad message).
                 log.exception("The job scheduler hit an error; it carries on")
                 self._stopping.wait(0.5)
 
     def _wait(self, timeout: float) -> None:
-        sockets: list[socket.socket] = [self._wake_r]
-        # A slot whose replacement could not be started holds a closed socket until retried.
-        sockets += [slot.sock for slot in self._slots if slot.sock.fileno() >= 0]
-        readable, _, _ = select.select(sockets, [], [], max(timeout, 0.0))
-        for sock in readable:
-            if sock is self._wake_r:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            for slot in self._slots:
+                # A slot waiting for its restart holds a closed socket.
+                if slot.sock.fileno() >= 0:
+                    selector.register(slot.sock, selectors.EVENT_READ, slot)
+            events = selector.select(max(timeout, 0.0))
+        for key, _ in events:
+            if key.fileobj is self._wake_r:
                 with contextlib.suppress(OSError):
                     while self._wake_r.recv(4096):
                         pass
                 continue
-            slot = next((s for s in self._slots if s.sock is sock), None)
-            if slot is not None:
+            slot = key.data
+            # An earlier message may have replaced this slot (its worker died meanwhile).
+            if any(current is slot for current in self._slots):
                 self._receive(slot)
 
     def _receive(self, slot: WorkerSlot) -> None:
@@ -217,16 +218,18 @@ class Scheduler:
             return
         if isinstance(message, WorkerReady):
             slot.ready = True
+            # Workers start fine: no back-off for the next one (slots already waiting keep theirs).
             self._restart_delay = 0.0
+            self._restart_at = 0.0
             log.debug("Worker %s ready (pid %d)", slot.name, message.pid)
             return
         job = slot.job
-        slot.job = None
-        slot.deadline = None
         if job is None or getattr(message, "job_id", None) != job.job_id:
-            return  # an answer for a run that was stopped meanwhile
+            log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
+            return
         if isinstance(message, JobDone):
-            self._queue.complete(
+            write = partial(
+                self._queue.complete,
                 message.job_id,
                 message.result_zlib,
                 quantum_seconds=message.quantum_seconds,
@@ -234,8 +237,17 @@ class Scheduler:
                 qiskit_version=message.qiskit_version,
                 logs=message.logs,
             )
+            self._outcomes.write(job.job_id, "completed", write)
         elif isinstance(message, JobFailed):
-            self._queue.fail(message.job_id, message.reason_code, message.reason, message.logs)
+            write = partial(
+                self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
+            )
+            self._outcomes.write(job.job_id, "failed", write)
+        else:
+            return
+        # Only now: a slot cleared before its outcome is written would lose the job.
+        slot.job = None
+        slot.deadline = None
 
     def _dispatch(self) -> None:
         for slot in self._slots:
@@ -262,8 +274,10 @@ class Scheduler:
             requests, self._cancel_requests = self._cancel_requests, set()
         for index, slot in enumerate(self._slots):
             if slot.job is not None and slot.job.job_id in requests:
+                # The job is Cancelled in the database already (by whoever cancelled it).
                 log.info("Stopping job %s (cancelled) on %s", slot.job.job_id, slot.name)
                 slot.job = None
+                slot.deadline = None
                 self._replace(index)
 
     def _stop_overdue(self) -> None:
@@ -272,13 +286,15 @@ class Scheduler:
             job = slot.job
             if job is not None and slot.deadline is not None and now >= slot.deadline:
                 log.info("Stopping job %s: past its max execution time", job.job_id)
+                write = partial(self._queue.stop_too_long, job.job_id, job.cost)
+                self._outcomes.write(job.job_id, "ran past its max execution time", write)
                 slot.job = None
+                slot.deadline = None
                 self._replace(index)
-                self._queue.stop_too_long(job.job_id, job.cost)
 
     def _replace_dead(self) -> None:
         for index, slot in enumerate(self._slots):
-            if slot.process.poll() is not None:
+            if slot.restart_at is None and slot.process.poll() is not None:
                 self._worker_died(slot, index)
 
     def _worker_died(self, slot: WorkerSlot, index: int | None = None) -> None:
@@ -287,19 +303,19 @@ class Scheduler:
         except subprocess.TimeoutExpired:
             code = None  # the socket closed but the process lingers: _replace kills it
         job = slot.job
-        slot.job = None
         if job is not None:
-            self._queue.fail(
-                job.job_id,
-                WORKER_DIED,
+            reason = (
                 f"The worker process running this job stopped unexpectedly (exit code {code}). "
                 "The job may need more memory than this machine has: try fewer qubits, shots "
-                "or pubs, or submit it again.",
+                "or pubs, or submit it again."
             )
+            write = partial(self._queue.fail, job.job_id, WORKER_DIED, reason)
+            self._outcomes.write(job.job_id, "failed (its worker died)", write)
+            slot.job = None
+            slot.deadline = None
         elif not slot.ready:
             # Died before it was ready: back off, so a broken installation does not spin.
-            self._restart_delay = min(max(self._restart_delay * 2, 1.0), _MAX_RESTART_DELAY)
-            self._restart_at = time.monotonic() + self._restart_delay
+            self._back_off()
             log.error(
                 "Worker %s exited during start-up (exit code %s); retrying in %.0f s",
                 slot.name,
@@ -309,51 +325,46 @@ class Scheduler:
         self._replace(self._slots.index(slot) if index is None else index)
 
     def _replace(self, index: int) -> None:
-        self._slots[index].kill()
-        try:
-            self._slots[index] = self._spawn(delay_until=self._restart_at)
-        except OSError:
-            # E.g. out of processes or file descriptors: the dead slot stays, and
-            # _replace_dead tries again after a pause.
-            self._restart_delay = min(max(self._restart_delay * 2, 1.0), _MAX_RESTART_DELAY)
-            self._restart_at = time.monotonic() + self._restart_delay
-            raise
+        """Kill the slot's worker and start a new one, or schedule that after the back-off."""
+        slot = self._slots[index]
+        slot.kill()
+        slot.ready = False
+        if self._restart_at > time.monotonic():
+            slot.restart_at = self._restart_at
+            return
+        self._start_worker(index)
 
-    def _next_deadline(self) -> float:
-        deadlines = [slot.deadline for slot in self._slots if slot.deadline is not None]
-        return min(deadlines, default=time.monotonic() + 1.0)
+    def _restart_due(self) -> None:
+        now = time.monotonic()
+        for index, slot in enumerate(self._slots):
+            if slot.restart_at is not None and now >= slot.restart_at:
+                self._start_worker(index)
 
-    def _spawn(self, delay_until: float = 0.0) -> WorkerSlot:
-        wait = delay_until - time.monotonic()
-        if wait > 0:
-            self._stopping.wait(wait)
-        self._serial += 1
-        name = f"worker-{self._serial}"
-        parent_sock, child_sock = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
-        )
-        env.setdefault("OMP_NUM_THREADS", str(self._threads))
+    def _start_worker(self, index: int) -> None:
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_qrt.local.worker", str(child_sock.fileno())],
-                pass_fds=(child_sock.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
+            self._slots[index] = self._spawn()
+        except OSError as exc:
+            # E.g. out of processes or file descriptors: try again after a pause.
+            self._back_off()
+            self._slots[index].restart_at = self._restart_at
+            log.error(
+                "Could not start a worker process (%s); retrying in %.0f s",
+                exc,
+                self._restart_delay,
             )
-        finally:
-            child_sock.close()
-        # The init message holds the device catalog (large): send it from a helper thread so
-        # that the dispatcher never waits for a worker that is still starting.
-        threading.Thread(
-            target=_send_quietly, args=(parent_sock, self._init), name=f"{name}-init", daemon=True
-        ).start()
-        return WorkerSlot(name=name, process=process, sock=parent_sock)
 
+    def _back_off(self) -> None:
+        self._restart_delay = min(max(self._restart_delay * 2, 1.0), _MAX_RESTART_DELAY)
+        self._restart_at = time.monotonic() + self._restart_delay
 
-def _send_quietly(sock: socket.socket, encoded: bytes) -> None:
-    # If the worker died at once, the dispatcher notices and replaces it.
-    with contextlib.suppress(OSError):
-        send_encoded(sock, encoded)
+    def _next_wake(self) -> float:
+        times = [slot.deadline for slot in self._slots if slot.deadline is not None]
+        times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
+        retry = self._outcomes.next_retry
+        if retry is not None:
+            times.append(retry)
+        return min(times, default=time.monotonic() + 1.0)
+
+    def _spawn(self) -> WorkerSlot:
+        self._serial += 1
+        return spawn_worker(f"worker-{self._serial}", self._init, self._threads)

@@ -1,7 +1,10 @@
 """The SQLite database of the local runtime service.
 
 One file, ``runtime.sqlite3`` in the data dir, in WAL mode so that readers (worker processes
-fetching a job's params) never wait for the writer. The schema is versioned with
+fetching a job's params) never wait for the writer. It holds job params and results and key
+hashes, so only its owner may read it: a new data dir is made 0700, and the database and its
+``-wal``/``-shm`` files are 0600 (SQLite gives those two the database file's mode; files of an
+older version are tightened when opened). The schema is versioned with
 ``PRAGMA user_version``; a data dir written by a newer version is refused rather than guessed at.
 
 The core holds one connection guarded by a lock: every call is a few milliseconds of SQLite, so a
@@ -146,7 +149,8 @@ class Store:
         with self._lock:
             if self._conn is not None:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_private(self.path)
             conn = _connect(self.path)
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -261,6 +265,23 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     )
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 if missing; take others' access to it and its companions.
+
+    Not ``os.umask``: it is process-wide, and other threads (a Jupyter server's) create files too.
+    """
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode
+            if mode & 0o077:
+                file.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # another user's file: SQLite decides whether it can be used
+            log.warning("Cannot make %s private to its owner; others may be able to read it", file)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

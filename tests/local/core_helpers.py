@@ -28,6 +28,21 @@ def bell(num_qubits: int = 2) -> Any:
     return circuit
 
 
+def long_circuit(layers: int = 600) -> Any:
+    """20 qubits, ``layers`` layers: the ideal simulator needs ~40-60 ms a layer (600: ~30 s)."""
+    from qiskit import QuantumCircuit
+
+    width = 20
+    circuit = QuantumCircuit(width)
+    for layer in range(layers):
+        for qubit in range(width):
+            circuit.rx(0.1 + layer * 0.01 + qubit * 0.001, qubit)
+        for qubit in range(layer % 2, width - 1, 2):
+            circuit.cx(qubit, qubit + 1)
+    circuit.measure_all()
+    return circuit
+
+
 def sampler_params(*circuits: Any, shots: int = 100) -> dict[str, Any]:
     """The ``params`` of a SamplerV2 job running each circuit as a pub."""
     import numpy as np

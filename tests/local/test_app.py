@@ -286,6 +286,32 @@ def test_a_sampler_job_runs_and_its_result_decodes(api: Api) -> None:
     _assert_ibm_error(api.call("GET", f"/jobs/{job_id}"), 404)
 
 
+def test_absurd_shot_counts_get_a_clear_400_and_store_nothing(api: Api) -> None:
+    before = api.call("GET", "/jobs", params={"limit": 1}).json()["count"]
+    huge = 10**400  # more than a float can hold
+    default_shots = json.loads(_bell_job_body(10))
+    default_shots["params"]["options"] = {"default_shots": huge}
+    pub_shots = json.loads(_bell_job_body(10))
+    pub_shots["params"]["pubs"][0][2] = huge
+    no_shots = json.loads(_bell_job_body(10))
+    no_shots["params"]["pubs"][0][2] = 0
+    for body, named in (
+        (default_shots, "default_shots"),
+        (pub_shots, "shots"),
+        (no_shots, "shots"),
+    ):
+        answer = api.call("POST", "/jobs", data=json.dumps(body), headers=_json())
+        message = _assert_ibm_error(answer, 400)["errors"][0]["message"]
+        assert named in message
+        assert "1000000000" in message  # the range that is accepted
+        assert "could not confirm" not in message
+    # A number Python refuses to read at all (over 4300 digits) is a 400 too, not a 500.
+    unreadable = json.dumps(pub_shots).replace(str(huge), "9" * 5000)
+    answer = api.call("POST", "/jobs", data=unreadable, headers=_json())
+    assert "too long" in _assert_ibm_error(answer, 400)["errors"][0]["message"]
+    assert api.call("GET", "/jobs", params={"limit": 1}).json()["count"] == before
+
+
 def test_session_create_read_stop_accepting_and_close(service: LocalService, api: Api) -> None:
     opened = api.call(
         "POST",

@@ -15,7 +15,10 @@ import pytest
 import requests
 
 from jupyter_qrt.local.cli import main
+from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.server import LocalService, default_data_dir, service_env
+
+from .core_helpers import IDEAL, sampler_body
 
 EXPORTED = [
     "QISKIT_IBM_URL",
@@ -199,6 +202,28 @@ def test_instances_and_keys_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "s1" not in capsys.readouterr().out
 
 
+def test_reset_usage_starts_a_new_term_next_to_a_running_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "data")
+    assert main(["instances", "create", "class-a", "--limit", "60", "--data-dir", data]) == 0
+    crn = capsys.readouterr().out.strip()
+    with LocalRuntime(data, workers=1) as runtime:
+        job_id = runtime.create_job(crn, "s1", sampler_body(IDEAL))["id"]
+        assert runtime.wait_for_job(crn, job_id)["state"]["status"] == "Completed"
+        assert runtime.usage(crn)["usage_consumed_seconds"] > 0
+
+        assert main(["instances", "reset-usage", "class-a", "--data-dir", data]) == 0
+        assert capsys.readouterr().out == "class-a: usage reset to 0s (limit 60s)\n"
+        assert runtime.usage(crn)["usage_consumed_seconds"] == 0
+        assert main(["instances", "list", "--data-dir", data]) == 0
+        (row,) = [line for line in capsys.readouterr().out.splitlines() if "class-a" in line]
+        assert row.split()[2:4] == ["60s", "0s"]
+
+    assert main(["instances", "reset-usage", "class-b", "--data-dir", data]) == 2
+    assert "No instance has the CRN or name 'class-b'" in capsys.readouterr().err
+
+
 def test_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = str(tmp_path / "data")
     assert main(["keys", "create", "--instance", "nope", "--name", "k", "--data-dir", data]) == 2
@@ -230,7 +255,13 @@ def test_a_mistyped_data_dir_is_reported_and_not_created(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "no-such-dir"
-    for command in (["keys", "list"], ["instances", "list"], ["keys", "revoke", "k"]):
+    for command in (
+        ["keys", "list"],
+        ["instances", "list"],
+        ["keys", "revoke", "k"],
+        ["instances", "set-limit", "local", "60"],
+        ["instances", "reset-usage", "local"],
+    ):
         assert main([*command, "--data-dir", str(missing)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1

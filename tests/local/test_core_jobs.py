@@ -69,6 +69,17 @@ def _status(error: pytest.ExceptionInfo[ServiceError]) -> int:
         (lambda b: b.update(log_level="LOUD"), 400),
         (lambda b: b.update(session_id="nope"), 404),
         (lambda b: b["params"].update(padding="x" * 20_000), 413),
+        (lambda b: b["params"].update(options={"default_shots": 10**400}), 400),
+        (lambda b: b["params"].update(options={"default_shots": 0}), 400),
+        (lambda b: b["params"].update(options={"default_shots": "many"}), 400),
+        (lambda b: b["params"]["pubs"][0].__setitem__(2, 10**400), 400),
+        (lambda b: b["params"]["pubs"][0].__setitem__(2, 0), 400),
+        (
+            lambda b: b.update(
+                program_id="estimator", params={"pubs": [["c", "o", None, 10**400]]}
+            ),
+            400,
+        ),
     ],
 )
 def test_a_bad_job_request_is_refused_and_stores_nothing(

@@ -1,13 +1,16 @@
-"""The local service's SQLite store: schema versioning, WAL, atomic transactions, durability."""
+"""The local service's SQLite store: schema versioning, WAL, atomic transactions, durability,
+and files that only their owner can read."""
 
 from __future__ import annotations
 
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.store import DB_FILENAME, SCHEMA_VERSION, Store, StoreError, open_readonly
 
 
@@ -75,3 +78,38 @@ def test_a_read_only_connection_sees_committed_writes(store: Store) -> None:
             reader.execute("UPDATE meta SET value = 'x'")
     finally:
         reader.close()
+
+
+def _database_files(data_dir: Path) -> list[Path]:
+    return [data_dir / (DB_FILENAME + suffix) for suffix in ("", "-wal", "-shm")]
+
+
+def test_the_data_dir_and_database_are_private_to_their_owner(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new" / "data"
+    runtime = LocalRuntime(data_dir)
+    runtime.start(run_jobs=False)
+    try:
+        runtime.create_instance("course")  # a write: the WAL holds it
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+        for file in _database_files(data_dir):
+            assert file.exists(), file
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        runtime.stop()
+
+
+def test_a_database_others_could_read_is_made_private_when_opened(tmp_path: Path) -> None:
+    first = Store(tmp_path)
+    first.open()
+    first.set_meta("k", "v")
+    first.close()
+    database = tmp_path / DB_FILENAME
+    database.chmod(0o644)  # as an older version left it
+    again = Store(tmp_path)
+    again.open()
+    try:
+        assert again.get_meta("k") == "v"
+        for file in _database_files(tmp_path):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        again.close()

@@ -1,0 +1,96 @@
+"""Writing how runs ended, and keeping what the database refused until it accepts it.
+
+The scheduler writes a run's outcome (completed, failed, stopped) before it frees the worker's
+slot. If the database refuses the write (locked past its busy timeout, disk full, ...), the
+outcome is kept here and written again about once a second: the job stays Running meanwhile,
+instead of forever (or until a restart runs it a second time).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["RETRY_SECONDS", "OutcomeWriter"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds between attempts to write the outcomes the database refused.
+RETRY_SECONDS = 1.0
+
+
+@dataclass
+class _Outcome:
+    job_id: str
+    what: str
+    write: Callable[[], object]
+    attempts: int = 0
+
+
+class OutcomeWriter:
+    """Writes outcomes of runs; keeps the refused ones for :meth:`retry`.
+
+    Used by one thread (the scheduler's dispatcher).
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[_Outcome] = []
+        self._retry_at = 0.0
+
+    @property
+    def next_retry(self) -> float | None:
+        """``time.monotonic()`` of the next attempt, or None when nothing waits."""
+        return self._retry_at if self._pending else None
+
+    def write(self, job_id: str, what: str, write: Callable[[], object]) -> None:
+        """Call ``write`` (a database write); if it raises, keep it for :meth:`retry`.
+
+        ``what`` completes "job <id> ..." in the log, e.g. "completed".
+        """
+        self._attempt(_Outcome(job_id, what, write))
+
+    def retry(self, *, last_chance: bool = False) -> None:
+        """Write the kept outcomes again, if their time has come (always with ``last_chance``).
+
+        With ``last_chance`` (the service is stopping), what still fails is logged as an error:
+        those jobs stay Running and are queued again at the next start.
+        """
+        if not self._pending or (not last_chance and time.monotonic() < self._retry_at):
+            return
+        pending, self._pending = self._pending, []
+        for outcome in pending:
+            self._attempt(outcome)
+        if last_chance:
+            for outcome in self._pending:
+                log.error(
+                    "Could not record that job %s %s; it stays Running and is queued again at "
+                    "the next start",
+                    outcome.job_id,
+                    outcome.what,
+                )
+
+    def _attempt(self, outcome: _Outcome) -> None:
+        outcome.attempts += 1
+        try:
+            outcome.write()
+        except Exception:
+            if outcome.attempts == 1:
+                log.warning(
+                    "Could not record that job %s %s; trying again every %.0f s",
+                    outcome.job_id,
+                    outcome.what,
+                    RETRY_SECONDS,
+                    exc_info=True,
+                )
+            self._pending.append(outcome)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return
+        if outcome.attempts > 1:
+            log.info(
+                "Recorded that job %s %s (attempt %d)",
+                outcome.job_id,
+                outcome.what,
+                outcome.attempts,
+            )
