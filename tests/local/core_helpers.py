@@ -72,3 +72,30 @@ def cheap_body(backend: str = SMALL_DEVICE, **extra: Any) -> dict[str, Any]:
     }
     body.update(extra)
     return body
+
+
+#: Seconds a queue test waits for a job to reach a state before it fails.
+WAIT = 60.0
+
+
+def wait_status(
+    runtime: Any, crn: str, job_id: str, status: str, timeout: float = WAIT
+) -> dict[str, Any]:
+    """Poll ``runtime.job`` until the job is in ``status``; return its details."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        details: dict[str, Any] = runtime.job(crn, job_id)
+        if details["state"]["status"] == status:
+            return details
+        assert time.monotonic() < deadline, f"job {job_id} never became {status}: {details}"
+        time.sleep(0.02)
+
+
+def started_at(runtime: Any, crn: str, job_id: str) -> str:
+    """When the job started running (its metrics' ``running`` timestamp), once it has ended."""
+    runtime.wait_for_job(crn, job_id, WAIT)
+    started = runtime.job_metrics(crn, job_id)["timestamps"]["running"]
+    assert started is not None, f"job {job_id} never ran"
+    return str(started)

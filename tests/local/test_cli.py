@@ -6,8 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.server import LocalService, default_data_dir, service_env
 
 from .core_helpers import IDEAL, sampler_body
+from .serve_process import alive, cli, read_lines, workers_of
 
 EXPORTED = [
     "QISKIT_IBM_URL",
@@ -33,59 +32,15 @@ EXPORTED = [
 ]
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jupyter_qrt.local.cli", *args]
-
-
-def _read_lines(stream: object, count: int, timeout: float) -> list[str]:
-    """The first ``count`` lines of a pipe, or fewer if it stays silent for ``timeout`` s."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for _ in range(count):
-            line = stream.readline()  # type: ignore[attr-defined]
-            if not line:
-                return
-            lines.append(line.rstrip("\n"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return lines
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("PPid:") and int(line.split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in state
-
-
 def test_serve_prints_exports_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        _cli("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--workers", "1"),
+        cli("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), "--workers", "1"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        lines = _read_lines(process.stdout, len(EXPORTED), timeout=60)
+        lines = read_lines(process.stdout, len(EXPORTED), timeout=60)
         assert [line.split("=", 1)[0] for line in lines] == [f"export {n}" for n in EXPORTED]
         # The lines are shell: eval them and read the values back.
         shown = subprocess.run(
@@ -122,16 +77,16 @@ def test_serve_prints_exports_serves_and_stops_on_sigterm(tmp_path: Path) -> Non
             timeout=30,
         )
         assert usage.status_code == 200
-        workers = _children(process.pid)
+        workers = workers_of(process.pid)
         for _ in range(300):  # the worker process starts in the background
             if workers:
                 break
             time.sleep(0.1)
-            workers = _children(process.pid)
+            workers = workers_of(process.pid)
         assert workers
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
-        assert not [pid for pid in workers if _alive(pid)]
+        assert not [pid for pid in workers if alive(pid)]
         with pytest.raises(requests.ConnectionError):
             requests.get(env["IAM_URL"] + "/openapi.json", timeout=5)
         assert "Traceback" not in (process.stderr.read() if process.stderr else "")
@@ -143,7 +98,7 @@ def test_serve_prints_exports_serves_and_stops_on_sigterm(tmp_path: Path) -> Non
 
 def test_serve_refuses_a_remote_host_and_a_taken_port(tmp_path: Path) -> None:
     remote = subprocess.run(
-        _cli("serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)),
+        cli("serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -157,7 +112,7 @@ def test_serve_refuses_a_remote_host_and_a_taken_port(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         busy = subprocess.run(
-            _cli("serve", "--port", str(port), "--data-dir", str(tmp_path)),
+            cli("serve", "--port", str(port), "--data-dir", str(tmp_path)),
             capture_output=True,
             text=True,
             timeout=60,

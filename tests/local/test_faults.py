@@ -13,19 +13,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import requests
 
 from .core_helpers import IDEAL, SMALL_DEVICE, bell, sampler_body
+from .serve_process import alive, cli, parse_exports, read_lines, workers_of
 
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 EXPORT_LINES = 9  # QISKIT_IBM_URL ... GLOBAL_CATALOG_URL, NO_PROXY, no_proxy
@@ -57,18 +56,7 @@ class Service:
     def __init__(self, data_dir: Path) -> None:
         self.http = requests.Session()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_qrt.local.cli",
-                "serve",
-                "--port",
-                "0",
-                "--data-dir",
-                str(data_dir),
-                "--workers",
-                "2",
-            ],
+            cli("serve", "--port", "0", "--data-dir", str(data_dir), "--workers", "2"),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -81,13 +69,13 @@ class Service:
 
     def _connect(self) -> None:
         assert self.process.stdout is not None
-        lines = _read_lines(self.process.stdout, EXPORT_LINES, START_SECONDS)
+        lines = read_lines(self.process.stdout, EXPORT_LINES, START_SECONDS)
         if len(lines) < EXPORT_LINES:
             raise AssertionError(
                 f"jupyter-qrt serve printed {lines!r} within {START_SECONDS}s, "
                 f"not the {EXPORT_LINES} export lines (exit status {self.process.poll()})"
             )
-        env = _parse_exports(lines)
+        env = parse_exports(lines)
         self.root = env["IAM_URL"]
         self.api = env["QISKIT_IBM_URL"]
         token = requests.post(
@@ -157,58 +145,6 @@ class Service:
             self.process.stdout.close()
 
 
-def _read_lines(stream: IO[str], count: int, timeout: float) -> list[str]:
-    """The first ``count`` lines of a pipe, or fewer if it stays silent for ``timeout`` s."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for _ in range(count):
-            line = stream.readline()
-            if not line:
-                return
-            lines.append(line.rstrip("\n"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return lines
-
-
-def _parse_exports(lines: list[str]) -> dict[str, str]:
-    import shlex
-
-    env = {}
-    for line in lines:
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = shlex.split(value)[0] if value else ""
-    return env
-
-
-def _workers_of(pid: int) -> list[int]:
-    """Pids of the worker processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = next((line for line in status.splitlines() if line.startswith("PPid:")), "")
-        if parent.split()[1:] == [str(pid)] and b"jupyter_qrt.local.worker" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = (Path("/proc") / str(pid) / "status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status  # a zombie has ended; only its parent's reaping is left
-
-
 def _wait_for(condition: Any, seconds: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -261,7 +197,7 @@ def test_kill_9_with_jobs_queued_and_running_loses_and_corrupts_nothing(
         f"no job started running within {START_SECONDS}s: "
         f"{Counter(job['state']['status'] for job in first.jobs())}"
     )
-    workers = _workers_of(first.pid)
+    workers = workers_of(first.pid)
     assert workers, "the service runs no worker process"
     listed_before = first.jobs()
     first.kill()
@@ -276,8 +212,8 @@ def test_kill_9_with_jobs_queued_and_running_loses_and_corrupts_nothing(
     ]
 
     # The workers notice that their service is gone and end too.
-    if not _wait_for(lambda: not any(_alive(pid) for pid in workers), WORKER_EXIT_SECONDS):
-        survivors = [pid for pid in workers if _alive(pid)]
+    if not _wait_for(lambda: not any(alive(pid) for pid in workers), WORKER_EXIT_SECONDS):
+        survivors = [pid for pid in workers if alive(pid)]
         for pid in survivors:  # ours to clean up: they were started by the service we started
             os.kill(pid, signal.SIGKILL)
         raise AssertionError(
@@ -332,16 +268,7 @@ def test_a_second_service_on_the_same_data_dir_is_refused(
     running = Service(data_dir)
     services.append(running)
     refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_qrt.local.cli",
-            "serve",
-            "--port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-        ],
+        cli("serve", "--port", "0", "--data-dir", str(data_dir)),
         capture_output=True,
         text=True,
         timeout=START_SECONDS,

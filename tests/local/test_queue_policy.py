@@ -18,9 +18,16 @@ import pytest
 from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.devices import DeviceCatalog, builtin_catalog
 
-from .core_helpers import IDEAL, SMALL_DEVICE, cheap_body, long_circuit, sampler_body
-
-WAIT = 60.0
+from .core_helpers import (
+    IDEAL,
+    SMALL_DEVICE,
+    WAIT,
+    cheap_body,
+    long_circuit,
+    sampler_body,
+    started_at,
+    wait_status,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +43,13 @@ def runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
     core.stop()
 
 
-def _wait_status(runtime: LocalRuntime, crn: str, job_id: str, status: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while runtime.job(crn, job_id)["state"]["status"] != status:
-        assert time.monotonic() < deadline, f"job {job_id} never became {status}"
-        time.sleep(0.02)
-
-
-def _started(runtime: LocalRuntime, crn: str, job_id: str) -> str:
-    runtime.wait_for_job(crn, job_id, WAIT)
-    started = runtime.job_metrics(crn, job_id)["timestamps"]["running"]
-    assert started is not None
-    return str(started)
-
-
 # ------------------------------------------------------------------------ fair across devices
 def test_a_job_on_an_idle_device_waits_one_turn_not_behind_every_other_device(
     runtime: LocalRuntime, long_body: dict[str, Any]
 ) -> None:
     crn = runtime.default_instance.crn
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     busy = [runtime.create_job(crn, "me", cheap_body(IDEAL))["id"] for _ in range(3)]
     idle = runtime.create_job(crn, "me", cheap_body(SMALL_DEVICE))["id"]
     # What a client sees (and least_busy reads): first in an empty queue.
@@ -65,8 +58,8 @@ def test_a_job_on_an_idle_device_waits_one_turn_not_behind_every_other_device(
     assert runtime.backend_status(crn, IDEAL)["length_queue"] == 3
     runtime.cancel_job(crn, blocker)
     # ... and it is true: at most one job of the busy device starts before it.
-    assert _started(runtime, crn, idle) < _started(runtime, crn, busy[1])
-    starts = [_started(runtime, crn, job_id) for job_id in busy]
+    assert started_at(runtime, crn, idle) < started_at(runtime, crn, busy[1])
+    starts = [started_at(runtime, crn, job_id) for job_id in busy]
     assert starts == sorted(starts)  # still FIFO on each device
 
 
@@ -75,13 +68,13 @@ def test_dedicated_session_jobs_go_first_across_devices(
 ) -> None:
     crn = runtime.default_instance.crn
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     # Round-robin alone would serve the other device next; the session's job goes first.
     plain = runtime.create_job(crn, "me", cheap_body(SMALL_DEVICE))["id"]
     session = runtime.create_session(crn, {"mode": "dedicated", "backend": IDEAL})["id"]
     in_session = runtime.create_job(crn, "me", cheap_body(IDEAL, session_id=session))["id"]
     runtime.cancel_job(crn, blocker)
-    assert _started(runtime, crn, in_session) < _started(runtime, crn, plain)
+    assert started_at(runtime, crn, in_session) < started_at(runtime, crn, plain)
 
 
 # ------------------------------------------------------------------ held by a usage limit
@@ -92,7 +85,7 @@ def test_jobs_held_by_a_usage_limit_say_why_and_leave_the_queue(
     crn = runtime.default_instance.crn
     course = runtime.create_instance("course")
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     held = runtime.create_job(course.crn, "alice", sampler_body(IDEAL))["id"]
     behind = runtime.create_job(crn, "me", cheap_body(IDEAL))["id"]
     assert runtime.job(crn, behind)["queue_position"] == 2

@@ -20,9 +20,16 @@ import pytest
 
 from jupyter_qrt.local.core import LocalRuntime
 
-from .core_helpers import IDEAL, bell, long_circuit, sampler_body
+from .core_helpers import (
+    IDEAL,
+    WAIT,
+    bell,
+    long_circuit,
+    sampler_body,
+    started_at,
+    wait_status,
+)
 
-WAIT = 60.0
 FINAL = ("Completed", "Failed", "Cancelled")
 
 
@@ -39,37 +46,19 @@ def runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
     core.stop()
 
 
-def _wait_status(
-    runtime: LocalRuntime, crn: str, job_id: str, status: str, timeout: float = WAIT
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        details = runtime.job(crn, job_id)
-        if details["state"]["status"] == status:
-            return details
-        assert time.monotonic() < deadline, f"job {job_id} never became {status}: {details}"
-        time.sleep(0.02)
-
-
-def _started(runtime: LocalRuntime, crn: str, job_id: str) -> str:
-    started = runtime.job_metrics(crn, job_id)["timestamps"]["running"]
-    assert started is not None
-    return str(started)
-
-
 def test_jobs_run_in_submission_order_with_queue_positions(
     runtime: LocalRuntime, long_body: dict[str, Any]
 ) -> None:
     crn = runtime.default_instance.crn
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     waiting = [runtime.create_job(crn, "me", sampler_body(IDEAL))["id"] for _ in range(3)]
     assert [runtime.job(crn, j)["queue_position"] for j in waiting] == [1, 2, 3]
     assert runtime.backend_status(crn, IDEAL)["length_queue"] == 3
     runtime.cancel_job(crn, blocker)
     for job_id in waiting:
         assert runtime.wait_for_job(crn, job_id, WAIT)["state"]["status"] == "Completed"
-    starts = [_started(runtime, crn, job_id) for job_id in waiting]
+    starts = [started_at(runtime, crn, job_id) for job_id in waiting]
     assert starts == sorted(starts)
     assert runtime.backend_status(crn, IDEAL)["length_queue"] == 0
 
@@ -79,7 +68,7 @@ def test_dedicated_session_jobs_run_before_earlier_jobs(
 ) -> None:
     crn = runtime.default_instance.crn
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     plain = runtime.create_job(crn, "me", sampler_body(IDEAL))["id"]
     session = runtime.create_session(crn, {"mode": "dedicated", "backend": IDEAL})["id"]
     in_session = runtime.create_job(crn, "me", sampler_body(IDEAL, session_id=session))["id"]
@@ -87,7 +76,7 @@ def test_dedicated_session_jobs_run_before_earlier_jobs(
     runtime.cancel_job(crn, blocker)
     for job_id in (plain, in_session):
         assert runtime.wait_for_job(crn, job_id, WAIT)["state"]["status"] == "Completed"
-    assert _started(runtime, crn, in_session) < _started(runtime, crn, plain)
+    assert started_at(runtime, crn, in_session) < started_at(runtime, crn, plain)
 
 
 def test_cancelling_a_running_job_stops_its_worker(
@@ -95,7 +84,7 @@ def test_cancelling_a_running_job_stops_its_worker(
 ) -> None:
     crn = runtime.default_instance.crn
     job_id = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, job_id, "Running")
+    wait_status(runtime, crn, job_id, "Running")
     scheduler = runtime._scheduler
     assert scheduler is not None
     busy_pid = scheduler.worker_pids()[0]
@@ -116,7 +105,7 @@ def test_a_worker_that_dies_fails_its_job_with_a_reason(
 ) -> None:
     crn = runtime.default_instance.crn
     job_id = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, job_id, "Running")
+    wait_status(runtime, crn, job_id, "Running")
     scheduler = runtime._scheduler
     assert scheduler is not None
     os.kill(scheduler.worker_pids()[0], signal.SIGKILL)  # as the kernel's OOM killer would
@@ -149,7 +138,7 @@ def test_a_full_usage_limit_holds_queued_jobs_until_raised(
     crn = runtime.default_instance.crn
     course = runtime.create_instance("course")
     blocker = runtime.create_job(crn, "me", long_body)["id"]
-    _wait_status(runtime, crn, blocker, "Running")
+    wait_status(runtime, crn, blocker, "Running")
     held = runtime.create_job(course.crn, "alice", sampler_body(IDEAL))["id"]
     behind = runtime.create_job(crn, "me", sampler_body(IDEAL))["id"]
     runtime.set_usage_limit(course.crn, 0)
@@ -169,7 +158,7 @@ def test_a_stopped_service_runs_its_jobs_after_a_restart(
     crn = first.default_instance.crn
     # Long enough to be still Running at first.stop() on a loaded machine.
     running = first.create_job(crn, "me", {**long_body, "cost": 10})["id"]
-    _wait_status(first, crn, running, "Running")
+    wait_status(first, crn, running, "Running")
     queued = [first.create_job(crn, "me", sampler_body(IDEAL))["id"] for _ in range(3)]
     first.stop()
 
