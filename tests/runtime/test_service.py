@@ -451,9 +451,11 @@ def test_wait_reads_again_soon_then_backs_off_to_the_poll_interval(
 
     def sleep(seconds: float) -> None:
         pauses.append(seconds)
-        if len(pauses) == 6:
+        if len(pauses) == 9:
             fake_ibm.advance_on_get = True
 
     job = Job(submitted.job_id(), service.api, poll_interval=0.5, sleep=sleep)
     assert job.wait() == "DONE"
-    assert pauses[:6] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
+    assert pauses[:9] == pytest.approx(
+        [0.05, 0.075, 0.1125, 0.16875, 0.253125, 0.3796875, 0.5, 0.5, 0.5]
+    )
