@@ -24,8 +24,8 @@ from jupyter_qrt.runtime.errors import (
     QRTError,
 )
 
-TOKEN = "Sx7rT0kenThatMustNeverBeShown-9Qa2"
-OTHER_TOKEN = "AnotherApiKeyThatStaysHidden-77Zk"
+TOKEN = "fake-api-key-for-tests-only-9Qa2"
+OTHER_TOKEN = "another-fake-api-key-for-tests-77Zk"
 CRN_US = "crn:v1:bluemix:public:quantum-computing:us-east:a/acc123:inst-1::"
 CRN_EU = "crn:v1:bluemix:public:quantum-computing:eu-de:a/acc123:inst-2::"
 CRN_STAGING = "crn:v1:staging:public:quantum-computing:us-east:a/acc123:inst-3::"

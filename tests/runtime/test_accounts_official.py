@@ -22,7 +22,7 @@ from qiskit_ibm_runtime.api.utils import default_runtime_url_resolver
 from jupyter_qrt.runtime.accounts import Account, AccountStore, resolve_account
 from jupyter_qrt.runtime.errors import AccountNotFoundError
 
-TOKEN = "Sx7rT0kenThatMustNeverBeShown-9Qa2"
+TOKEN = "fake-api-key-for-tests-only-9Qa2"
 CRN_US = "crn:v1:bluemix:public:quantum-computing:us-east:a/acc123:inst-1::"
 CRN_EU = "crn:v1:bluemix:public:quantum-computing:eu-de:a/acc123:inst-2::"
 CRN_STAGING = "crn:v1:staging:public:quantum-computing:us-east:a/acc123:inst-3::"

@@ -17,7 +17,7 @@ from jupyter_qrt.runtime.errors import (
     AccountsFileError,
 )
 
-TOKEN = "Sx7rT0kenThatMustNeverBeShown-9Qa2"
+TOKEN = "fake-api-key-for-tests-only-9Qa2"
 CRN_US = "crn:v1:bluemix:public:quantum-computing:us-east:a/acc123:inst-1::"
 CRN_EU = "crn:v1:bluemix:public:quantum-computing:eu-de:a/acc123:inst-2::"
 
