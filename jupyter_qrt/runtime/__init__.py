@@ -32,7 +32,8 @@ from .errors import __all__ as _error_names
 if TYPE_CHECKING:
     from .accounts import CRN, Account, AccountStore, resolve_account
     from .backend import BackendStatus, RuntimeBackend
-    from .job import Job, JobStatus
+    from .job import Job
+    from .job_status import JobStatus
     from .options import EstimatorOptions, SamplerOptions
     from .platform import Instance
     from .primitives import Estimator, Sampler
@@ -47,7 +48,7 @@ _LAZY = {
     "BackendStatus": "backend",
     "RuntimeBackend": "backend",
     "Job": "job",
-    "JobStatus": "job",
+    "JobStatus": "job_status",
     "EstimatorOptions": "options",
     "SamplerOptions": "options",
     "Instance": "platform",

@@ -107,7 +107,7 @@ def _int(
     expected += ' or "auto"' if auto_ok else ""
 
     def check(name: str, value: Any) -> Any:
-        if (value is None and none_ok) or (value == "auto" and auto_ok):
+        if (value is None and none_ok) or (auto_ok and isinstance(value, str) and value == "auto"):
             return value
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -136,7 +136,7 @@ def _float(
     expected += ' or "auto"' if auto_ok else ""
 
     def check(name: str, value: Any) -> Any:
-        if (value is None and none_ok) or (value == "auto" and auto_ok):
+        if (value is None and none_ok) or (auto_ok and isinstance(value, str) and value == "auto"):
             return value
         if (
             not _is_real(value)

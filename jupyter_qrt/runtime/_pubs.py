@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from numbers import Real
 from typing import Any
 
-from qiskit.circuit import ControlFlowOp, QuantumCircuit
+from qiskit.circuit import QuantumCircuit
 from qiskit.exceptions import QiskitError
 from qiskit.primitives.containers.estimator_pub import EstimatorPub, EstimatorPubLike
 from qiskit.primitives.containers.sampler_pub import SamplerPub, SamplerPubLike
@@ -82,21 +82,13 @@ def _check_classical_registers(pubs: list[SamplerPub]) -> None:
                 )
 
 
-def _is_dynamic(circuit: QuantumCircuit) -> bool:
-    return any(
-        isinstance(instruction.operation, ControlFlowOp)
-        or getattr(instruction.operation, "condition", None) is not None
-        for instruction in circuit.data
-    )
-
-
 def _check_dynamical_decoupling(circuits: Iterator[QuantumCircuit], settled: Any) -> None:
     if settled.get("dynamical_decoupling", {}).get("enable") is True and any(
-        _is_dynamic(circuit) for circuit in circuits
+        circuit.has_control_flow_op() for circuit in circuits
     ):
         raise InvalidInputError(
-            "Dynamical decoupling cannot be used with dynamic circuits (control flow or "
-            "mid-circuit conditions): set dynamical_decoupling.enable to False, or remove them."
+            "Dynamical decoupling cannot be used with dynamic circuits (control flow): set "
+            "dynamical_decoupling.enable to False, or remove the control flow."
         )
 
 

@@ -22,7 +22,7 @@ from qiskit.transpiler import Target
 
 from .calibration import Calibration, calibration_from_json
 from .errors import InvalidInputError, QRTError
-from .target import check_configuration, is_fractional_gate, target_from_json
+from .target import check_configuration, fractional_gate_names, target_from_json
 
 if TYPE_CHECKING:
     from .service import RuntimeService
@@ -283,16 +283,8 @@ class RuntimeBackend(BackendV2):  # type: ignore[misc]  # qiskit ships no type h
             return self._target
 
     def _usable_basis(self) -> set[str]:
-        from qiskit.circuit.library import get_standard_gate_name_mapping
-
-        standard = get_standard_gate_name_mapping()
-        return {
-            name
-            for name in self._configuration["basis_gates"]
-            if self._use_fractional_gates
-            or name not in standard
-            or not is_fractional_gate(standard[name])
-        }
+        fractional = frozenset() if self._use_fractional_gates else fractional_gate_names()
+        return {name for name in self._configuration["basis_gates"] if name not in fractional}
 
     def median_errors(self) -> dict[str, float | None]:
         """Median calibration figures, for comparing backends at a glance.

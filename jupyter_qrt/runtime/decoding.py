@@ -19,6 +19,7 @@ import importlib
 import io
 import json
 import uuid
+import zipfile
 import zlib
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import qiskit.qpy
 from qiskit.circuit import Parameter, QuantumCircuit
+from qiskit.exceptions import QiskitError
 from qiskit.primitives.containers import (
     BitArray,
     DataBin,
@@ -233,11 +235,12 @@ _VALUE_DECODERS: dict[str, Callable[[Any], Any]] = {
 
 
 def _spmatrix(value: Any) -> Any:
+    from scipy.sparse import load_npz  # a dependency of qiskit
+
     try:
-        from scipy.sparse import load_npz
-    except ImportError:
-        return value
-    return load_npz(io.BytesIO(binascii.a2b_base64(value)))
+        return load_npz(io.BytesIO(binascii.a2b_base64(value)))
+    except (OSError, EOFError, zipfile.BadZipFile, binascii.Error) as exc:
+        raise _bad("spmatrix", str(exc) or type(exc).__name__) from exc
 
 
 _VALUE_DECODERS["spmatrix"] = _spmatrix
@@ -247,16 +250,14 @@ def _object_hook(obj: dict[str, Any]) -> Any:
     type_name = obj.get("__type__")
     if type_name is None or "__value__" not in obj:
         return obj
-    if type_name == "settings":
-        return _settings(obj)
     decode = _VALUE_DECODERS.get(type_name) if isinstance(type_name, str) else None
-    if decode is None:
+    if decode is None and type_name != "settings":
         return obj
     try:
-        return decode(obj["__value__"])
+        return _settings(obj) if decode is None else decode(obj["__value__"])
     except InvalidInputError:
         raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, QiskitError) as exc:
         raise _bad(type_name, str(exc) or type(exc).__name__) from exc
 
 

@@ -112,9 +112,7 @@ def _encode_instruction(instruction: Instruction, qpy_version: int) -> str:
     register = QuantumRegister(instruction.num_qubits)
     circuit = QuantumCircuit(register)
     circuit.append(instruction, register)
-    with io.BytesIO() as buffer:
-        qiskit.qpy.dump(circuit, buffer, version=qpy_version)
-        return _b64(zlib.compress(buffer.getbuffer()))
+    return encode_circuit(circuit, qpy_version)
 
 
 def _encode_parameter(parameter: Parameter) -> str:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from qiskit.primitives import BasePrimitiveJob, PrimitiveResult
@@ -18,13 +16,18 @@ from .errors import (
     JobFailedError,
     JobTimeoutError,
 )
+from .job_status import (
+    FINAL_STATUSES,
+    REASON_RAN_TOO_LONG,
+    JobStatus,
+    reason_of,
+    status_from_api,
+)
 
 if TYPE_CHECKING:
     from .rest import RuntimeAPI
 
 __all__ = ["FINAL_STATUSES", "Job", "JobStatus", "status_from_api"]
-
-logger = logging.getLogger(__name__)
 
 #: First pause between status reads in :meth:`Job.wait`.
 _FIRST_POLL_SECONDS = 0.05
@@ -34,68 +37,11 @@ _FIRST_POLL_SECONDS = 0.05
 #: sees it at 1.25 s.
 _POLL_GROWTH = 1.5
 
-#: Reason code the service gives a job it cancelled because it ran past its time limit.
-REASON_RAN_TOO_LONG = 1305
-
-
-class JobStatus(StrEnum):
-    """Status of a job, named as qiskit-ibm-runtime names it (``job.status() == "DONE"`` works)."""
-
-    INITIALIZING = "INITIALIZING"
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    DONE = "DONE"
-    CANCELLED = "CANCELLED"
-    ERROR = "ERROR"
-
-
-FINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR})
-
-_API_TO_STATUS = {
-    "QUEUED": JobStatus.QUEUED,
-    "RUNNING": JobStatus.RUNNING,
-    "COMPLETED": JobStatus.DONE,
-    "CANCELLED": JobStatus.CANCELLED,
-    "CANCELLED - RAN TOO LONG": JobStatus.ERROR,
-    "FAILED": JobStatus.ERROR,
-}
-
-
-def reason_of(details: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    """Return ``(reason_code, reason)`` from job details (both spellings of the code)."""
-    state = details.get("state") or {}
-    code = state.get("reason_code", state.get("reasonCode"))
-    try:
-        code = int(code) if code is not None else None
-    except (TypeError, ValueError):
-        code = None
-    return code, state.get("reason")
-
-
-def status_from_api(details: Mapping[str, Any]) -> JobStatus:
-    """Map the service's ``state.status`` to a :class:`JobStatus`.
-
-    ``Cancelled`` with reason code 1305 (the job ran past its time limit) is an error, as the
-    official client reports it. An unknown status is treated as still queued: it is not final, so a
-    waiting caller keeps polling rather than returning a wrong answer.
-    """
-    raw = str((details.get("state") or {}).get("status") or details.get("status") or "")
-    status = _API_TO_STATUS.get(raw.upper())
-    if status is None:
-        logger.warning("Unknown job status %r from the service; treating it as queued", raw)
-        return JobStatus.QUEUED
-    code, _ = reason_of(details)
-    if status is JobStatus.CANCELLED and code == REASON_RAN_TOO_LONG:
-        return JobStatus.ERROR
-    return status
-
 
 def _parse_time(value: Any) -> datetime | None:
     if not value:
         return None
-    text = str(value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
+    text = str(value)  # fromisoformat reads a trailing "Z" since Python 3.11
     try:
         return datetime.fromisoformat(text)
     except ValueError:
@@ -132,7 +78,6 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         session_id: str | None = None,
         poll_interval: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(job_id)
         self._api = api
@@ -144,7 +89,6 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         self._result: PrimitiveResult[Any] | None = None
         self._poll_interval = max(0.05, poll_interval)
         self._sleep = sleep
-        self._monotonic = monotonic
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -260,7 +204,7 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         interval = max(0.05, poll_interval if poll_interval is not None else self._poll_interval)
         # Short jobs end in tens of milliseconds: read again soon, then back off to ``interval``.
         step = min(_FIRST_POLL_SECONDS, interval)
-        deadline = None if timeout is None else self._monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         last: JobStatus | None = None
         while True:
             status = self.status()
@@ -269,13 +213,13 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
             last = status
             if status in FINAL_STATUSES:
                 return status
-            if deadline is not None and self._monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 raise JobTimeoutError(
                     f"Job {self._job_id} is still {status.value} after {timeout:g} s. "
                     "It goes on running: call job.wait() or job.result() again later, "
                     "or job.cancel() to stop it."
                 )
-            pause = step if deadline is None else min(step, deadline - self._monotonic())
+            pause = step if deadline is None else min(step, deadline - time.monotonic())
             self._sleep(max(0.0, pause))
             step = min(step * _POLL_GROWTH, interval)
 
@@ -358,9 +302,10 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
 
     def update_tags(self, tags: list[str]) -> list[str]:
         """Replace the job's tags and return them as the service now has them."""
-        if isinstance(tags, str) or not all(isinstance(t, str) and t for t in tags):
+        given = list(tags) if isinstance(tags, Iterable) and not isinstance(tags, str) else None
+        if given is None or not all(isinstance(t, str) and t for t in given):
             raise InvalidInputError("tags must be a list of non-empty strings, e.g. ['run-1']")
-        self._api.replace_job_tags(self._job_id, list(tags))
+        self._api.replace_job_tags(self._job_id, given)
         self._details = self._api.job(self._job_id, exclude_params=True)
         return self.tags
 

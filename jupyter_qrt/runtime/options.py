@@ -110,6 +110,7 @@ class Options:
         self._values[name] = value
 
     def __delattr__(self, name: str) -> None:
+        self._spec(name)  # an unknown (mistyped) name says so, as when setting it
         self._values.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:

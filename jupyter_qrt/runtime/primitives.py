@@ -59,7 +59,7 @@ class _Primitive:
         self._service: RuntimeService = service
         self._options = self._options_class()
         if options is not None:
-            self._options.update(options.to_dict() if isinstance(options, Options) else options)
+            self._options.update(options)
 
     @property
     def options(self) -> Any:

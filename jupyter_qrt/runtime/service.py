@@ -17,6 +17,7 @@ import requests
 
 from .accounts import CRN, Account, AccountStore, resolve_account
 from .auth import IAMAuth, RuntimeAuth
+from .crn import is_crn
 from .errors import BackendNotFoundError, InvalidInputError, QRTError
 from .platform import Instance, list_instances
 from .rest import RuntimeAPI
@@ -120,7 +121,7 @@ class RuntimeService:
         return self._crn
 
     def _resolve_instance(self, instance: str | None) -> str:
-        if instance and instance.startswith("crn:"):
+        if is_crn(instance):
             return str(CRN.parse(instance))
         found = self.instances()
         if not found:
@@ -331,7 +332,7 @@ class RuntimeService:
             backend=backend,
             pending=pending,
             program=program,
-            tags=list(tags) if tags else None,
+            tags=tags,  # a str is one tag
             session_id=session_id,
             created_after=created_after,
             created_before=created_before,

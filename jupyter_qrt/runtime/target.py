@@ -37,6 +37,7 @@ from qiskit.transpiler import InstructionProperties, Target
 
 from .calibration import (
     Calibration,
+    _bad_properties,
     calibration_from_json,
     malformed_backend_json,
     qubit_index_list,
@@ -46,6 +47,7 @@ __all__ = [
     "Calibration",
     "calibration_from_json",
     "check_configuration",
+    "fractional_gate_names",
     "is_fractional_gate",
     "target_from_json",
 ]
@@ -74,7 +76,8 @@ def is_fractional_gate(operation: Instruction) -> bool:
 
 
 @functools.cache
-def _fractional_names() -> frozenset[str]:
+def fractional_gate_names() -> frozenset[str]:
+    """Names of qiskit's standard gates that are fractional (see :func:`is_fractional_gate`)."""
     return frozenset(
         name for name, op in get_standard_gate_name_mapping().items() if is_fractional_gate(op)
     )
@@ -88,7 +91,6 @@ def _backend_label(configuration: Mapping[str, Any], backend_name: str | None) -
 
 
 _bad_configuration = functools.partial(malformed_backend_json, "configuration")
-_bad_properties = functools.partial(malformed_backend_json, "properties")
 
 
 def check_configuration(configuration: Any, *, backend_name: str | None = None) -> None:
@@ -254,7 +256,7 @@ def target_from_json(
     check_configuration(configuration, backend_name=backend_name)
     backend = _backend_label(configuration, backend_name)
     num_qubits: int = configuration["n_qubits"]
-    excluded = frozenset() if include_fractional_gates else _fractional_names()
+    excluded = frozenset() if include_fractional_gates else fractional_gate_names()
     gate_configs = {g["name"]: g for g in configuration["gates"] if g["name"] not in excluded}
     supported = [
         name

@@ -282,3 +282,27 @@ def test_large_results_decode_without_a_pickle_or_a_copy_per_step() -> None:
     decoded: Any = loads(dumps(result))
     np.testing.assert_array_equal(decoded[0].data.meas.array, bits)
     assert decoded[0].data.meas.num_bits == 127
+
+
+@pytest.mark.parametrize(
+    ("text", "type_name"),
+    [
+        (
+            '{"__type__": "settings", "__module__": "qiskit.quantum_info.operators", '
+            '"__class__": "SparsePauliOp", "__value__": {"data": ["%%%"]}}',
+            "settings",
+        ),
+        (
+            '{"__type__": "settings", "__module__": "qiskit.quantum_info.operators", '
+            '"__class__": "SparsePauliOp", "__value__": [1, 2]}',
+            "settings",
+        ),
+        ('{"__type__": "spmatrix", "__value__": "%%%"}', "spmatrix"),
+        ('{"__type__": "spmatrix", "__value__": "bm90IGEgemlw"}', "spmatrix"),
+    ],
+)
+def test_malformed_settings_and_sparse_matrices_get_one_clear_error(
+    text: str, type_name: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=f"Cannot decode a '{type_name}' value"):
+        loads(text)

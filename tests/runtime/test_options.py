@@ -177,6 +177,23 @@ def test_bad_values_are_refused_with_the_accepted_range(
     assert options.to_dict() == {}
 
 
+def test_an_array_is_refused_where_a_number_or_auto_is_wanted() -> None:
+    import numpy as np
+
+    with pytest.raises(InvalidInputError, match="default_shots"):
+        SamplerOptions().default_shots = np.array([1, 2])
+    with pytest.raises(InvalidInputError, match="default_precision"):
+        EstimatorOptions().default_precision = np.array([0.1, 0.2])
+
+
+def test_deleting_a_mistyped_option_says_so() -> None:
+    options = SamplerOptions({"default_shots": 10})
+    with pytest.raises(InvalidInputError, match="Unknown option 'defualt_shots'"):
+        del options.defualt_shots
+    del options.default_shots
+    assert options.to_dict() == {}
+
+
 def test_a_bad_update_changes_nothing() -> None:
     options = SamplerOptions({"default_shots": 10})
     with pytest.raises(InvalidInputError, match=r"'twirling\.strategy'"):

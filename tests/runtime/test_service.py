@@ -377,6 +377,11 @@ def test_jobs_job_cancel_delete_tags_metrics_logs(
         queued.cancel()
 
     assert done.update_tags(["a", "b"]) == ["a", "b"]
+    assert done.update_tags(tag for tag in ("c", "d")) == ["c", "d"]  # type: ignore[arg-type]
+    for bad in (None, "c", ["c", ""]):
+        with pytest.raises(InvalidInputError, match="tags must be a list"):
+            done.update_tags(bad)  # type: ignore[arg-type]
+    assert done.tags == ["c", "d"]
     assert "timestamps" in done.metrics()
     assert isinstance(done.logs(), str)
 
