@@ -116,13 +116,15 @@ class AccountsFile:
         """
         target = self._target()
         try:
-            if not target.parent.exists():
-                target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+            target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
             fd = os.open(target.with_name(target.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise _unwritable(target, exc) from None
         try:
-            _lock(fd)
+            try:
+                _lock(fd)  # e.g. ENOLCK on an NFS home without a lock daemon
+            except OSError as exc:
+                raise _unwritable(target, exc) from None
             try:
                 yield
             finally:
@@ -147,9 +149,7 @@ class AccountsFile:
             fd, tmp_name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                if hasattr(os, "fchmod"):  # POSIX only; mkstemp made it 0600 already anyway
-                    os.fchmod(out.fileno(), 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp made it 0600
                 out.write(text)
                 out.flush()
                 os.fsync(out.fileno())

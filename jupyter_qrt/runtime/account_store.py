@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .account_file import AccountsFile
 from .errors import AccountExistsError, AccountNotFoundError, InvalidInputError
+from .redact import shown_name
 
 if TYPE_CHECKING:
     from .accounts import Account
@@ -318,9 +319,15 @@ class AccountStore:
             saved = f"Saved accounts: {', '.join(repr(n) for n in loaded)}"
         else:
             saved = "No accounts are saved there"
+        shown = shown_name(name)
+        if shown != repr(name):
+            return (
+                f"No account named {shown} in {self._path}. {saved}. To use an API key, pass "
+                "it as token=..., not as the account name."
+            )
         return (
-            f"No account named {name!r} in {self._path}. {saved}. Use one of those names, or "
-            f"save it first with AccountStore().save(account, name={name!r})."
+            f"No account named {shown} in {self._path}. {saved}. Use one of those names, or "
+            f"save it first with AccountStore().save(account, name={shown})."
         )
 
 

@@ -11,7 +11,7 @@ name, handled identically) and ``local``, ours: the local runtime service of jup
 ``url`` is the service root (``http://127.0.0.1:PORT``).
 
 No token ever appears in a repr, a str, an error message or a log record: only its last four
-characters (see :func:`mask_token`, the rule of :mod:`~jupyter_qrt.runtime.redact`).
+characters (the rule of :func:`~jupyter_qrt.runtime.redact.mask_secret`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .crn import (
     runtime_api_url,
 )
 from .errors import AccountNotFoundError, InvalidInputError
-from .redact import mask_secret as mask_token
+from .redact import mask_secret, shown_name
 
 __all__ = [
     "CHANNELS",
@@ -44,7 +44,6 @@ __all__ = [
     "REGIONS",
     "Account",
     "AccountStore",
-    "mask_token",
     "resolve_account",
 ]
 
@@ -212,7 +211,7 @@ class Account:
     @property
     def masked_token(self) -> str:
         """The token as its last four characters, e.g. ``'...x7Qz'``."""
-        return mask_token(self.token)
+        return mask_secret(self.token)
 
     def __repr__(self) -> str:
         shown = []
@@ -394,8 +393,8 @@ def resolve_account(
     if name:
         if channel or token or url:
             logger.warning(
-                "Loading the saved account %r; the channel, token and url arguments are ignored.",
-                name,
+                "Loading the saved account %s; the channel, token and url arguments are ignored.",
+                shown_name(name),
             )
         account = store.get(name)
     elif token or (channel == "local" and url):
@@ -408,8 +407,8 @@ def resolve_account(
     else:
         if url:
             logger.warning("Loading the default %s account; the url argument is ignored.", channel)
-        from_env = _account_from_env(channel, env)
         preferred = channel or env.get("QISKIT_IBM_CHANNEL") or DEFAULT_CHANNEL
+        from_env = _account_from_env(preferred, env)
         try:
             account = from_env or store.get(channel=channel, preferred_channel=preferred)
         except AccountNotFoundError as exc:
@@ -419,9 +418,11 @@ def resolve_account(
     return account
 
 
-def _account_from_env(channel: str | None, env: Mapping[str, str]) -> Account | None:
-    """The account the ``QISKIT_IBM_*`` variables describe, or ``None`` without a token."""
-    channel = channel or env.get("QISKIT_IBM_CHANNEL") or DEFAULT_CHANNEL
+def _account_from_env(channel: str, env: Mapping[str, str]) -> Account | None:
+    """The account the ``QISKIT_IBM_*`` variables describe, or ``None`` without a token.
+
+    ``channel`` is the argument given, else ``QISKIT_IBM_CHANNEL``, else the default.
+    """
     if channel not in CHANNELS:
         raise InvalidInputError(
             f"QISKIT_IBM_CHANNEL={channel!r} is not one of {', '.join(map(repr, CHANNELS))}; "

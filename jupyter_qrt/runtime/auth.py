@@ -28,8 +28,9 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from .error_mapping import service_message, truncated
 from .errors import AuthError, QRTError, TransportError
-from .redact import mask_secret  # re-exported: the one masking rule, also used here
+from .redact import mask_secret
 
 __all__ = [
     "IBM_API_VERSION",
@@ -37,7 +38,7 @@ __all__ = [
     "IAMAuth",
     "RuntimeAuth",
     "ServiceCRNAuth",
-    "mask_secret",
+    "invalidate_token",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,23 +102,11 @@ def _token_lifetime(token: str, body: dict[str, Any], now: float) -> float:
     return _DEFAULT_LIFETIME_S
 
 
-def _short(exc: BaseException, limit: int = 200) -> str:
-    text = str(exc)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _iam_error_detail(response: requests.Response) -> str:
-    """IAM's own words from an error answer (``errorCode``/``errorMessage``), or the status."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        code = body.get("errorCode") or body.get("code")
-        message = body.get("errorMessage") or body.get("message")
-        if message:
-            return f"{message} ({code})" if code else str(message)
-    return f"HTTP {response.status_code} {response.reason or ''}".strip()
+    """IAM's own words from an error answer (``errorMessage (code ...)``), or the status."""
+    return (
+        service_message(response) or f"HTTP {response.status_code} {response.reason or ''}".strip()
+    )
 
 
 class IAMAuth(AuthBase):
@@ -267,8 +256,8 @@ class IAMAuth(AuthBase):
             # "from None": the chained exception holds the request, whose body holds the key.
             raise TransportError(
                 f"Could not reach IBM Cloud IAM at {self._token_url} to exchange the API key "
-                f"({type(exc).__name__}: {_short(exc)}). Check the network connection and any "
-                "proxy settings, then try again."
+                f"({type(exc).__name__}: {truncated(str(exc), 200)}). Check the network "
+                "connection and any proxy settings, then try again."
             ) from None
         logger.debug("POST %s -> %s", self._token_url, response.status_code)
         if response.status_code in (400, 401, 403):
@@ -322,6 +311,12 @@ class BearerAuth(AuthBase):
         return request
 
 
+def invalidate_token(hook: AuthBase | None) -> bool:
+    """Make ``hook`` forget its cached token, if it caches one; true if it can fetch a new one."""
+    invalidate = getattr(hook, "invalidate", None)
+    return bool(invalidate()) if callable(invalidate) else False
+
+
 class RuntimeAuth(AuthBase):
     """Add the runtime API's headers to what another auth hook sends.
 
@@ -335,35 +330,25 @@ class RuntimeAuth(AuthBase):
         when something in between (e.g. a proxy) adds it.
     service_crn
         The instance CRN for ``Service-CRN``.
-    api_version
-        Value of ``IBM-API-Version``.
     """
 
-    def __init__(
-        self,
-        bearer: AuthBase | None,
-        service_crn: str | None = None,
-        *,
-        api_version: str = IBM_API_VERSION,
-    ) -> None:
+    def __init__(self, bearer: AuthBase | None, service_crn: str | None = None) -> None:
         self.bearer = bearer
         self.service_crn = service_crn
-        self.api_version = api_version
 
     def __repr__(self) -> str:
         return f"RuntimeAuth({self.bearer!r}, service_crn={self.service_crn!r})"
 
     def invalidate(self) -> bool:
         """Forget the wrapped hook's cached token; true if it can fetch a new one."""
-        invalidate = getattr(self.bearer, "invalidate", None)
-        return bool(invalidate()) if callable(invalidate) else False
+        return invalidate_token(self.bearer)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if self.bearer is not None:
             request = self.bearer(request)
         if self.service_crn:
             request.headers["Service-CRN"] = self.service_crn
-        request.headers["IBM-API-Version"] = self.api_version
+        request.headers["IBM-API-Version"] = IBM_API_VERSION
         return request
 
 

@@ -22,13 +22,18 @@ from .errors import (
     TransportError,
 )
 
-__all__ = ["NotFoundSpec", "error_for", "service_message"]
+__all__ = ["NotFoundSpec", "error_for", "service_message", "truncated"]
 
 NotFoundSpec = tuple[type[NotFoundError], str]
 """What a 404 means to the caller: the exception class and the start of its message."""
 
 _STATUS_PAGE = "https://quantum.cloud.ibm.com/announcements/service-alerts"
 _MAX_DETAIL_CHARS = 300
+
+
+def truncated(text: str, limit: int = _MAX_DETAIL_CHARS) -> str:
+    """``text``, cut to ``limit`` characters (and "...") when longer: for details in messages."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def service_message(response: requests.Response) -> str:
@@ -71,9 +76,7 @@ def service_message(response: requests.Response) -> str:
     if not parts:
         text = (response.text or "").strip()
         if text:
-            parts.append(
-                text if len(text) <= _MAX_DETAIL_CHARS else text[:_MAX_DETAIL_CHARS] + "..."
-            )
+            parts.append(truncated(text))
     return "; ".join(parts)
 
 
@@ -132,9 +135,7 @@ def error_for(
     )
     if response is None:
         kind = type(exception).__name__ if exception is not None else "no answer"
-        detail = str(exception) if exception is not None else ""
-        if len(detail) > _MAX_DETAIL_CHARS:
-            detail = detail[:_MAX_DETAIL_CHARS] + "..."
+        detail = truncated(str(exception)) if exception is not None else ""
         if isinstance(exception, requests.exceptions.SSLError):
             return TransportError(
                 f"TLS verification failed for {host} ({call}): {detail}. Check the service URL; "

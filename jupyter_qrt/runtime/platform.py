@@ -18,7 +18,8 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase
 
-from .errors import AuthError, ForbiddenError, QRTError, TransportError
+from .crn import CRN
+from .errors import AuthError, ForbiddenError, InvalidInputError, QRTError, TransportError
 from .transport import RetryPolicy, Transport
 
 __all__ = ["PRICING_ORDER", "Instance", "list_instances"]
@@ -74,8 +75,10 @@ class Instance:
 
 
 def _region_of(crn: str) -> str:
-    parts = crn.split(":")
-    return parts[5] if len(parts) > 5 else ""
+    try:
+        return CRN.parse(crn).region
+    except InvalidInputError:
+        return ""  # Global Search listed something that is not a runtime instance CRN
 
 
 def _pricing_rank(instance: Instance) -> int:

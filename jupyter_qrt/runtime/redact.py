@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["mask_secret"]
+import re
+
+__all__ = ["mask_secret", "shown_name"]
 
 _SHOWN = 4  # trailing characters that may be shown
 _SHORTEST_SHOWN = 9  # below this, four characters would be half the secret or more
+# What an API key looks like: a long run of letters, digits, "-" and "_" (IBM Cloud keys have 44
+# characters, local ones ~60). Account names that look like this are masked, in case a key was
+# passed where a name goes (``RuntimeService("<key>")``).
+_KEY_LIKE = re.compile(r"[A-Za-z0-9_\-]{24,}")
 
 
 def mask_secret(secret: str | None) -> str:
@@ -27,3 +33,10 @@ def mask_secret(secret: str | None) -> str:
     if not isinstance(secret, str) or len(secret) < _SHORTEST_SHOWN:
         return "****"
     return "..." + secret[-_SHOWN:]
+
+
+def shown_name(name: str) -> str:
+    """``repr(name)`` for messages and logs, masked when it looks like an API key."""
+    if isinstance(name, str) and _KEY_LIKE.fullmatch(name):
+        return f"{mask_secret(name)!r} (masked: it looks like an API key)"
+    return repr(name)

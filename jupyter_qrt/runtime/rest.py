@@ -7,7 +7,6 @@ objects. Retries, timeouts and the error tree come from the :class:`~.transport.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -50,9 +49,12 @@ def _utc_iso(value: datetime | str) -> str:
     """ISO 8601 in UTC; a naive datetime is taken as local time, as the official client does."""
     if isinstance(value, str):
         return value
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC).isoformat()
+    return value.astimezone(UTC).isoformat()  # naive: astimezone takes it as local time
+
+
+def _tag_list(tags: str | Iterable[str]) -> list[str]:
+    """Tags as a list; a single string is one tag."""
+    return [tags] if isinstance(tags, str) else list(tags)
 
 
 def _backend_404(name: str) -> NotFoundSpec:
@@ -150,10 +152,9 @@ class RuntimeAPI:
         body
             The job JSON (``program_id``, ``backend``, ``params``, ...), as text or a dict.
         """
-        text = body if isinstance(body, str) else json.dumps(body)
         answer = self.transport.post_json(
             "/jobs",
-            text,
+            body,  # the transport JSON-encodes a dict and sends text as is
             timeout=JOB_CREATE_TIMEOUT,
             idempotent=False,
             not_found=(
@@ -220,7 +221,7 @@ class RuntimeAPI:
         if program:
             filters["program"] = program
         if tags:
-            filters["tags"] = [tags] if isinstance(tags, str) else list(tags)
+            filters["tags"] = _tag_list(tags)
         if session_id:
             filters["session_id"] = session_id
         if created_after:
@@ -246,6 +247,8 @@ class RuntimeAPI:
             body = self._dict(self.transport.get_json("/jobs", params=params), "/jobs")
             page = [job for job in body.get("jobs") or [] if isinstance(job, dict)]
             count = body.get("count")
+            if not isinstance(count, int) or isinstance(count, bool):
+                count = None  # a service without a usable count: page until an empty page
             fresh = [job for job in page if str(job.get("id")) not in seen]
             if not page:
                 return
@@ -253,7 +256,7 @@ class RuntimeAPI:
                 # New jobs pushed already-seen ones down a newest-first listing: move on while
                 # ``count`` says there is more, but not forever if the service ignores offset.
                 repeated_pages += 1
-                more = isinstance(count, int) and offset + len(page) < count
+                more = count is not None and offset + len(page) < count
                 if not more or repeated_pages >= _MAX_REPEATED_PAGES:
                     logger.warning("GET /jobs repeated jobs at offset %d; stopping", offset)
                     return
@@ -267,7 +270,7 @@ class RuntimeAPI:
                 yielded += 1
                 yield job
             offset += len(page)
-            if isinstance(count, int) and not isinstance(count, bool) and offset >= count:
+            if count is not None and offset >= count:
                 return
 
     def job_results(self, job_id: str) -> str:
@@ -307,8 +310,9 @@ class RuntimeAPI:
     def replace_job_tags(self, job_id: str, tags: Iterable[str]) -> None:
         """``PUT /jobs/{id}/tags``: replace the job's tags (the service answers 204)."""
         path = f"/jobs/{_segment(job_id, 'job id')}/tags"
-        tag_list = [tags] if isinstance(tags, str) else list(tags)
-        response = self.transport.put_json(path, {"tags": tag_list}, not_found=_job_404(job_id))
+        response = self.transport.put_json(
+            path, {"tags": _tag_list(tags)}, not_found=_job_404(job_id)
+        )
         if response.status_code != 204:
             raise APIError(
                 f"Updating the tags of job '{job_id}' got {response.status_code} instead of 204; "

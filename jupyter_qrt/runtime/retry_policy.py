@@ -18,10 +18,10 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
+import urllib3.exceptions as u3  # requests' own transport
 
 __all__ = ["RetryPolicy", "never_reached_server", "parse_retry_after"]
 
@@ -48,8 +48,6 @@ class RetryPolicy:
         Statuses retried for idempotent calls.
     idempotent_methods
         Methods retried after a 5xx or a connection lost after sending.
-    jitter_source
-        Source of jitter in ``[0, 1)`` (injectable for tests).
     """
 
     max_retries: int = 5
@@ -60,12 +58,11 @@ class RetryPolicy:
     jitter: float = 0.5
     retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504, 520, 521, 522, 523, 524})
     idempotent_methods: frozenset[str] = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-    jitter_source: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based), jitter included."""
         delay = min(self.backoff_max, self.backoff_base * 2.0 ** (retry - 1))
-        return delay * (1 - self.jitter) + delay * self.jitter * self.jitter_source()
+        return delay * (1 - self.jitter) + delay * self.jitter * random.random()
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -107,8 +104,6 @@ def never_reached_server(exc: requests.RequestException) -> bool:
         return False
     if not isinstance(exc, requests.exceptions.ConnectionError):
         return False
-    import urllib3.exceptions as u3
-
     # requests wraps urllib3's errors (often inside MaxRetryError); walk the chain.
     seen: list[object] = []
     item: object = exc

@@ -19,6 +19,7 @@ import requests
 from requests.auth import AuthBase
 
 from .. import __version__
+from .auth import invalidate_token
 from .error_mapping import NotFoundSpec, error_for
 from .errors import APIError, TransportError
 from .retry_policy import RetryPolicy, never_reached_server, parse_retry_after
@@ -61,7 +62,6 @@ class Transport:
         *,
         auth: AuthBase | None = None,
         session: requests.Session | None = None,
-        headers: Mapping[str, str] | None = None,
         timeout: Timeout = (5.0, 60.0),
         retry: RetryPolicy | None = None,
         verify: bool | str = True,
@@ -76,7 +76,6 @@ class Transport:
         self._session = session or requests.Session()
         self._headers = {
             "User-Agent": f"jupyter-qrt/{__version__} {requests.utils.default_user_agent()}",
-            **(headers or {}),
         }
         self._verify = verify
         self._proxies = dict(proxies or {})
@@ -118,11 +117,12 @@ class Transport:
         not_found: NotFoundSpec | None = None,
         timeout: Timeout | None = None,
     ) -> str:
-        """GET ``path`` and return the body as text."""
+        """GET ``path`` and return the body as text (UTF-8, as the runtime API sends)."""
         response = self.request(
             "GET", path, params=params, not_found=not_found, timeout=timeout, accept_json=False
         )
-        return response.text
+        # Not response.text: without a charset, requests guesses one by scanning the whole body.
+        return response.content.decode("utf-8", errors="replace")
 
     def post_json(
         self,
@@ -196,7 +196,6 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
-        headers: Mapping[str, str] | None = None,
         timeout: Timeout | None = None,
         idempotent: bool | None = None,
         not_found: NotFoundSpec | None = None,
@@ -214,8 +213,6 @@ class Transport:
             Query parameters (a list value repeats the parameter).
         body
             JSON body: a ``str`` is sent as is, anything else is JSON-encoded.
-        headers
-            Extra headers for this call.
         timeout
             ``(connect, read)`` seconds for this call; the transport's default otherwise.
         idempotent
@@ -242,7 +239,6 @@ class Transport:
         if body is not None:
             data = body if isinstance(body, str) else json.dumps(body)
             call_headers["Content-Type"] = "application/json"
-        call_headers.update(headers or {})
         log_path = urlsplit(url).path
 
         attempt = 0
@@ -252,11 +248,12 @@ class Transport:
             attempt += 1
             try:
                 response = self._send(method, url, params, data, call_headers, timeout)
-            except _AuthUnreachable as exc:
-                # No token, so the call never left: as safe to retry as a refused connection.
+            except TransportError:
+                # Only the auth hook raises this: IAM gave no token, so the call never left and
+                # is as safe to retry as a refused connection.
                 delay = self.retry.backoff(attempt)
                 if not self._may_retry(attempt, slept, delay):
-                    raise exc.cause from None
+                    raise
                 slept += self._wait(delay, method, log_path, "IAM unreachable")
                 continue
             except requests.RequestException as exc:
@@ -283,7 +280,7 @@ class Transport:
             logger.debug("%s %s -> %d (attempt %d)", method, log_path, status, attempt)
             if status < 400:
                 return response
-            if status == 401 and not refreshed_auth and self._invalidate_token():
+            if status == 401 and not refreshed_auth and invalidate_token(self.auth):
                 # A token the service no longer accepts (revoked early): fetch a new one, once.
                 refreshed_auth = True
                 response.close()
@@ -308,10 +305,6 @@ class Transport:
                 retry_after=retry_after,
             )
 
-    def _invalidate_token(self) -> bool:
-        invalidate = getattr(self.auth, "invalidate", None)
-        return bool(invalidate()) if callable(invalidate) else False
-
     def _may_retry(self, attempt: int, slept: float, delay: float) -> bool:
         return attempt <= self.retry.max_retries and slept + delay <= self.retry.max_total_sleep
 
@@ -329,20 +322,16 @@ class Transport:
         headers: dict[str, str],
         timeout: Timeout | None,
     ) -> requests.Response:
-        request = requests.Request(
-            method, url, params=dict(params or {}), data=data, headers=headers, auth=self.auth
-        )
-        # Preparing applies the auth hook, which may call IAM: a failure there means the call
-        # itself was never sent, so it is as safe to retry as a refused connection.
-        try:
-            prepared = self._session.prepare_request(request)
-        except TransportError as exc:
-            raise _AuthUnreachable(exc) from None
-        settings = self._session.merge_environment_settings(
-            prepared.url, self._proxies, None, self._verify, None
-        )
-        return self._session.send(
-            prepared, timeout=timeout or self.timeout, allow_redirects=True, **settings
+        return self._session.request(
+            method,
+            url,
+            params=dict(params or {}),
+            data=data,
+            headers=headers,
+            auth=self.auth,
+            timeout=timeout or self.timeout,
+            verify=self._verify,
+            proxies=self._proxies,
         )
 
     @staticmethod
@@ -359,11 +348,3 @@ class Transport:
                 "that the service URL points at the runtime API.",
                 status_code=response.status_code,
             ) from None
-
-
-class _AuthUnreachable(Exception):
-    """The auth hook could not get a token (IAM unreachable): the call was never sent."""
-
-    def __init__(self, cause: TransportError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause

@@ -8,21 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_qrt.local.iam import mask as local_service_mask
 from jupyter_qrt.runtime.accounts import (
     CRN,
     Account,
     AccountStore,
-    mask_token,
     resolve_account,
 )
-from jupyter_qrt.runtime.auth import BearerAuth, IAMAuth, mask_secret
+from jupyter_qrt.runtime.auth import BearerAuth, IAMAuth
 from jupyter_qrt.runtime.crn import CRN_SHAPE
 from jupyter_qrt.runtime.errors import (
     AccountNotFoundError,
     InvalidInputError,
     QRTError,
 )
+from jupyter_qrt.runtime.redact import mask_secret
 
 TOKEN = "fake-api-key-for-tests-only-9Qa2"
 OTHER_TOKEN = "another-fake-api-key-for-tests-77Zk"
@@ -159,7 +158,7 @@ def test_repr_and_str_show_only_the_last_four_characters() -> None:
         assert "proxy-secret" not in text
         assert "ntlm-secret" not in text
     assert account.masked_token == "..." + TOKEN[-4:]
-    assert mask_token("short") == "****"
+    assert Account(token="short").masked_token == "****"
 
 
 def test_repr_survives_a_malformed_proxy_url() -> None:
@@ -180,15 +179,27 @@ def test_repr_survives_a_malformed_proxy_url() -> None:
         (None, "<none>"),
     ],
 )
-def test_every_masker_shows_secrets_alike(secret: str | None, shown: str) -> None:
-    for mask in (mask_token, mask_secret, local_service_mask):
-        assert mask(secret) == shown
+def test_secrets_are_masked_to_their_last_four_characters(secret: str | None, shown: str) -> None:
+    assert mask_secret(secret) == shown
 
 
 def test_a_short_key_is_fully_masked_in_auth_reprs() -> None:
     assert "'****'" in repr(IAMAuth("Key-1234", "https://iam.cloud.ibm.com"))
     assert "'****'" in repr(BearerAuth("Tok-5678"))
     assert "1234" not in repr(IAMAuth("Key-1234", "https://iam.cloud.ibm.com"))
+
+
+def test_a_key_given_as_an_account_name_is_masked_and_explained(store: AccountStore) -> None:
+    store.save(Account(token=TOKEN, instance=CRN_US), name="work")
+    with pytest.raises(AccountNotFoundError) as err:
+        store.get(OTHER_TOKEN)
+    message = str(err.value)
+    assert OTHER_TOKEN not in message
+    assert "'...77Zk' (masked: it looks like an API key)" in message
+    assert "Saved accounts: 'work'" in message
+    assert "pass it as token=..." in message
+    with pytest.raises(AccountNotFoundError, match=r"No account named 'wrok'.*Saved accounts"):
+        store.get("wrok")  # an ordinary name is shown as typed
 
 
 def test_no_token_in_errors_or_log_records(
@@ -203,6 +214,8 @@ def test_no_token_in_errors_or_log_records(
         lambda: store.save(account),
         lambda: store.save(Account(token=OTHER_TOKEN), name="third", set_as_default=True),
         lambda: store.get("missing"),
+        lambda: store.get(OTHER_TOKEN),  # a key passed where an account name goes
+        lambda: resolve_account(OTHER_TOKEN, channel="ibm_cloud", store=store, env={}),
         lambda: Account(token=TOKEN, instance="crn:v1:nope"),
         lambda: resolve_account(url="https://cloud.ibm.com", store=store, env={}),
         lambda: resolve_account(

@@ -314,3 +314,22 @@ def test_unwritable_location_reports_and_changes_nothing(tmp_path: Path) -> None
     with pytest.raises(AccountError, match="not changed"):
         AccountStore(blocker / "qiskit-ibm.json").save(Account(token=TOKEN), name="a")
     assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_a_file_system_without_locks_gives_one_clear_error(
+    store: AccountStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from jupyter_qrt.runtime import account_file
+
+    store.save(Account(token=TOKEN), name="kept")
+    before = store.path.read_bytes()
+
+    def no_locks(fd: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(account_file, "_lock", no_locks)
+    with pytest.raises(AccountError, match="No locks available"):
+        store.save(Account(token=TOKEN), name="other")
+    assert store.path.read_bytes() == before
