@@ -424,10 +424,10 @@ def program_options(
     """Validate ``options`` of a ``kind`` primitive and return ``(program, settled)``.
 
     ``program`` is what goes into ``params.options`` (only what was set, in the service's
-    order). ``settled`` is the whole validated tree, for the runtime settings that travel
-    outside ``params`` (``environment``, ``max_execution_time``) and for checks that depend
-    on an option (``resilience_level``, ``dynamical_decoupling.enable``); unset values in it
-    are absent.
+    order). ``settled`` is the whole validated tree, for what depends on an option
+    (``resilience_level``, ``dynamical_decoupling.enable``); unset values in it are absent.
+    The settings that travel outside ``params`` (tags, ``max_execution_time``, ...) are
+    :func:`jupyter_qrt.runtime.options.runtime_fields`.
 
     Raises
     ------

@@ -166,6 +166,18 @@ class SliceSpan(ExecutionSpan):
         return mask
 
 
+def _args_shots_size(shape: tuple[int, ...], args: slice, shots: slice) -> int:
+    """Entries of ``shape`` (last axis: shots) in the flattened-args slice x the shots slice."""
+    return _slice_len(math.prod(shape[:-1]), args) * _slice_len(shape[-1], shots)
+
+
+def _args_shots_mask(shape: tuple[int, ...], args: slice, shots: slice) -> npt.NDArray[np.bool_]:
+    """The mask of those entries, shaped like ``shape``."""
+    mask = np.zeros(shape, dtype=np.bool_)
+    mask.reshape(math.prod(shape[:-1]), shape[-1])[args, shots] = True
+    return mask
+
+
 class DoubleSliceSpan(ExecutionSpan):
     """A span given by a slice of the flattened parameter axes and a slice of the shots axis.
 
@@ -177,13 +189,11 @@ class DoubleSliceSpan(ExecutionSpan):
 
     def _slice_size(self, value: tuple[Any, ...]) -> int:
         shape, args, shots = value[:3]
-        return _slice_len(math.prod(shape[:-1]), args) * _slice_len(shape[-1], shots)
+        return _args_shots_size(shape, args, shots)
 
     def _mask(self, value: tuple[Any, ...]) -> npt.NDArray[np.bool_]:
         shape, args, shots = value[:3]
-        mask = np.zeros(shape, dtype=np.bool_)
-        mask.reshape(math.prod(shape[:-1]), shape[-1])[args, shots] = True
-        return mask
+        return _args_shots_mask(shape, args, shots)
 
 
 class TwirledSliceSpan(ExecutionSpan):
@@ -198,12 +208,11 @@ class TwirledSliceSpan(ExecutionSpan):
 
     def _slice_size(self, value: tuple[Any, ...]) -> int:
         shape, _, args, shots = value[:4]
-        return _slice_len(math.prod(shape[:-1]), args) * _slice_len(shape[-1], shots)
+        return _args_shots_size(shape, args, shots)
 
     def _mask(self, value: tuple[Any, ...]) -> npt.NDArray[np.bool_]:
         shape, at_front, args, shots = value[:4]
-        mask = np.zeros(shape, dtype=np.bool_)
-        mask.reshape(math.prod(shape[:-1]), shape[-1])[args, shots] = True
+        mask = _args_shots_mask(shape, args, shots)
         if at_front:
             # the pub's data has randomisations next to the shots, not in front
             mask = np.moveaxis(mask, 0, -2)
