@@ -14,7 +14,6 @@ Jupyter server extension mounts them under its own prefix). Served, relative to 
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 from tornado import web
@@ -84,7 +83,6 @@ def normalize_base_path(base_path: str) -> str:
 def make_context(
     runtime: LocalRuntime,
     *,
-    data_dir: str | os.PathLike[str] | None = None,
     signer: TokenSigner | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
@@ -94,11 +92,9 @@ def make_context(
     Parameters
     ----------
     runtime
-        The started core.
-    data_dir
-        Where the token signing secret lives; the runtime's data dir when not given.
+        The started core; the token signing secret lives in its data dir.
     signer
-        A ready signer (then ``data_dir`` and ``token_lifetime_seconds`` are not used).
+        A ready signer (then ``token_lifetime_seconds`` is not used).
     max_body_bytes
         Largest request body accepted; larger ones get 413.
     token_lifetime_seconds
@@ -107,10 +103,9 @@ def make_context(
     if max_body_bytes <= 0:
         raise ValueError("max_body_bytes must be positive.")
     if signer is None:
-        directory = data_dir if data_dir is not None else getattr(runtime, "data_dir", None)
-        if directory is None:
-            raise ValueError("Pass data_dir: where to keep the token signing secret.")
-        signer = TokenSigner.from_data_dir(directory, lifetime_seconds=token_lifetime_seconds)
+        signer = TokenSigner.from_data_dir(
+            runtime.data_dir, lifetime_seconds=token_lifetime_seconds
+        )
     return ServiceContext(runtime=runtime, signer=signer, max_body_bytes=max_body_bytes)
 
 
@@ -148,7 +143,6 @@ def make_app(
     runtime: LocalRuntime,
     *,
     base_path: str = "/",
-    data_dir: str | os.PathLike[str] | None = None,
     signer: TokenSigner | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
@@ -162,7 +156,7 @@ def make_app(
         The started core (:class:`~jupyter_qrt.local.core.LocalRuntime`).
     base_path
         Path under which everything is served (``/`` standalone).
-    data_dir, signer, max_body_bytes, token_lifetime_seconds
+    signer, max_body_bytes, token_lifetime_seconds
         As for :func:`make_context`.
     **settings
         Further tornado application settings.
@@ -175,7 +169,6 @@ def make_app(
     """
     context = make_context(
         runtime,
-        data_dir=data_dir,
         signer=signer,
         max_body_bytes=max_body_bytes,
         token_lifetime_seconds=token_lifetime_seconds,

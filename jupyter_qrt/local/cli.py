@@ -30,11 +30,15 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+from jupyter_qrt.runtime.redact import mask_secret
+
+from .identity import InstanceInfo, key_id_of
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
+from .service_error import ServiceError
+from .store import StoreError
 
 if TYPE_CHECKING:
     from .core import LocalRuntime
-    from .identity import InstanceInfo
 
 __all__ = ["main"]
 
@@ -91,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--name", required=True, help="a unique name for the key")
     data_dir_option(create_key)
     revoke_key = key_commands.add_parser("revoke", help="revoke a key by id or name")
-    revoke_key.add_argument("key", help="key id or name")
+    revoke_key.add_argument("key", help="key id or name (or the key itself)")
     data_dir_option(revoke_key)
 
     instances = commands.add_parser("instances", help="list or create instances, set limits")
@@ -196,8 +200,6 @@ def _runtime(data_dir: Path | None, *, create: bool) -> Iterator[LocalRuntime]:
 
 
 def _instance(runtime: LocalRuntime, crn_or_name: str) -> InstanceInfo:
-    from .service_error import ServiceError
-
     for lookup in (runtime.instance, runtime.instance_by_name):
         try:
             return lookup(crn_or_name)
@@ -232,7 +234,9 @@ def _keys(args: argparse.Namespace, out: TextIO) -> int:
             )
         else:
             runtime.revoke_key(args.key)
-            print(f"Revoked key {args.key!r}.", file=sys.stderr)
+            # A whole key may be given (for its id): it is never shown back.
+            shown = mask_secret(args.key) if key_id_of(args.key) is not None else repr(args.key)
+            print(f"Revoked key {shown}.", file=sys.stderr)
     return 0
 
 
@@ -282,9 +286,6 @@ def _write_table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``jupyter-qrt``; returns the exit status (0, or 2 after a one-line error)."""
     args = _parser().parse_args(argv)
-    from .service_error import ServiceError
-    from .store import StoreError
-
     try:
         if args.command == "serve":
             return _serve(args, sys.stdout)

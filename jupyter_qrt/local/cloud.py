@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from .identity import pricing_type
+from jupyter_qrt.runtime.crn import CRN
+from jupyter_qrt.runtime.errors import InvalidInputError
+
+from .identity import InstanceInfo, pricing_type
 
 __all__ = [
     "PLAN_ID_PREFIX",
     "SERVICE_NAME",
-    "InstanceLike",
     "catalog_entry",
     "plan_display_name",
     "plan_id",
@@ -51,31 +53,6 @@ _DISPLAY_NAMES = {
 _SERVICE_NAME_TERM = re.compile(r"service_name\s*:\s*\"?([A-Za-z0-9_.-]+)\"?")
 
 
-class InstanceLike(Protocol):
-    """An instance as the core describes it (its ``InstanceInfo``)."""
-
-    @property
-    def crn(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def plan(self) -> str: ...
-
-    @property
-    def pricing_type(self) -> str: ...
-
-    @property
-    def usage_limit_seconds(self) -> float | None: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def tags(self) -> tuple[str, ...]: ...
-
-
 def plan_id(plan: str) -> str:
     """The catalog id (``service_plan_unique_id``) of a local plan."""
     return PLAN_ID_PREFIX + plan
@@ -94,7 +71,7 @@ def plan_display_name(plan: str) -> str:
     return _DISPLAY_NAMES.get(plan.lower(), plan)
 
 
-def _search_item(instance: InstanceLike, fields: Sequence[str] | None) -> dict[str, Any]:
+def _search_item(instance: InstanceInfo, fields: Sequence[str] | None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "crn": instance.crn,
         "name": instance.name,
@@ -125,8 +102,10 @@ def _search_item(instance: InstanceLike, fields: Sequence[str] | None) -> dict[s
 
 
 def _region_of_crn(crn: str) -> str:
-    parts = crn.split(":")
-    return parts[5] if len(parts) > 5 else ""
+    try:
+        return CRN.parse(crn).region
+    except InvalidInputError:
+        return ""
 
 
 def _asks_for_other_service(query: str) -> bool:
@@ -135,7 +114,7 @@ def _asks_for_other_service(query: str) -> bool:
 
 
 def search_result(
-    instances: Iterable[InstanceLike],
+    instances: Iterable[InstanceInfo],
     *,
     query: str = "",
     fields: Sequence[str] | None = None,
@@ -166,7 +145,7 @@ def search_result(
     return {"items": items, "limit": limit}
 
 
-def catalog_entry(catalog_id: str, instances: Iterable[InstanceLike]) -> dict[str, Any] | None:
+def catalog_entry(catalog_id: str, instances: Iterable[InstanceInfo]) -> dict[str, Any] | None:
     """The Global Catalog entry of a local plan, or ``None`` when ``catalog_id`` is not one.
 
     The pricing type is the one the service's instances of that plan carry, else the one

@@ -6,6 +6,9 @@
   official client's error parser reads to put the message into its exception.
 * Bodies are streamed: a body over the size limit is refused with 413 as soon as its
   ``Content-Length`` is seen (or once the streamed bytes pass the limit), never held in memory.
+  Handlers open to anyone (``auth = "none"``) take small bodies only (:attr:`body_limit`).
+* Bodies are decoded and answers encoded in a worker thread (a job's params can be tens of MB):
+  ``await self.call(self.json_body)`` and :meth:`ServiceHandler.call_json`.
 * Runtime calls carry ``Authorization: Bearer <token>`` and ``Service-CRN``; the bearer must be
   one of this service's tokens, unexpired, of a key that still exists, and the CRN the key's
   instance (another instance: 403, an unknown one: 404).
@@ -20,21 +23,27 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado import web
 
-from .iam import BearerRejected, TokenClaims, TokenSigner, mask
-from .service_error import ServiceError
+from jupyter_qrt.runtime.redact import mask_secret
+
+from .iam import BearerRejected, TokenClaims, TokenSigner
+from .service_error import BODY_TOO_LARGE, ServiceError
+from .timestamps import parse_instant
 
 if TYPE_CHECKING:
     from .core import LocalRuntime
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "MAX_INTEGER",
+    "PUBLIC_BODY_LIMIT",
     "APIFailure",
+    "QueryArguments",
     "ServiceContext",
     "ServiceHandler",
     "error_body",
@@ -44,6 +53,14 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 50_000_000
 """Largest request body accepted (bytes); larger ones get 413."""
+
+PUBLIC_BODY_LIMIT = 64 * 1024
+"""Largest body a handler open to anyone (``auth = "none"``) reads: a form or nothing."""
+
+MAX_INTEGER = 2**31 - 1
+"""Largest integer query argument accepted (offsets beyond any job count are meaningless)."""
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
 
 _T = TypeVar("_T")
 
@@ -65,11 +82,17 @@ class ServiceContext:
         Issues and checks bearer tokens.
     max_body_bytes
         Largest request body accepted.
+    encoded
+        JSON text of documents that never change (backend configurations and properties),
+        by ``(kind, backend name)``, with the document it was made from.
     """
 
     runtime: LocalRuntime
     signer: TokenSigner
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    encoded: dict[tuple[str, str], tuple[object, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 class APIFailure(web.HTTPError):
@@ -133,15 +156,79 @@ def error_body(
     }
 
 
+class QueryArguments:
+    """Typed access to a handler's query arguments; a bad value is a 400 naming it."""
+
+    def __init__(self, handler: web.RequestHandler) -> None:
+        self._handler = handler
+
+    def text(self, name: str) -> str | None:
+        value = self._handler.get_query_argument(name, None)
+        return value if value else None
+
+    def _typed(self, name: str) -> str | None:
+        # An empty value of a typed argument is a mistake worth saying, not "not given".
+        return self._handler.get_query_argument(name, None)
+
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_INTEGER
+    ) -> int:
+        value = self._typed(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if not minimum <= number <= maximum:
+            raise APIFailure(
+                400,
+                f"The query argument {name}={value!r} must be an integer from {minimum} to "
+                f"{maximum}.",
+            )
+        return number
+
+    def boolean(self, name: str) -> bool | None:
+        value = self._typed(name)
+        if value is None:
+            return None
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise APIFailure(400, f"The query argument {name}={value!r} must be true or false.")
+
+    def timestamp(self, name: str) -> float | None:
+        """The argument as a POSIX time (parsed here once; the core takes the number)."""
+        value = self._typed(name)
+        if value is None:
+            return None
+        try:
+            return parse_instant(value)
+        except (ValueError, OverflowError) as exc:
+            raise APIFailure(
+                400,
+                f"The query argument {name}={value!r} is not an ISO 8601 date and time, e.g. "
+                "2026-01-31T12:00:00Z.",
+            ) from exc
+
+    def texts(self, name: str) -> list[str]:
+        return [value for value in self._handler.get_query_arguments(name) if value]
+
+
 @web.stream_request_body
 class ServiceHandler(web.RequestHandler):
     """Base of every handler of the local service.
 
     Subclasses set ``auth`` to ``"instance"`` (bearer and ``Service-CRN``), ``"bearer"`` (bearer
-    only) or ``"none"``, and read the checked caller from :attr:`claims` and :attr:`crn`.
+    only) or ``"none"``, and read the checked caller from :attr:`claims` and :attr:`crn`. A
+    handler that takes small bodies only sets :attr:`body_limit` (every ``"none"`` one does: its
+    body is read before anyone is checked).
     """
 
     auth = "instance"
+    body_limit: int | None = None
+    """Largest body this handler reads, below the service's limit; ``None``: the service's."""
 
     context: ServiceContext
     claims: TokenClaims | None
@@ -171,13 +258,18 @@ class ServiceHandler(web.RequestHandler):
 
     # -- bodies ---------------------------------------------------------------------------------
 
+    def _max_body_bytes(self) -> int:
+        own = type(self).body_limit
+        limit = self.context.max_body_bytes
+        return limit if own is None else min(limit, own)
+
     async def prepare(self) -> None:
         """Refuse an oversized body before reading it, then check the caller."""
         declared = self.request.headers.get("Content-Length")
         if (
             declared is not None
             and declared.strip().isdigit()
-            and int(declared) > self.context.max_body_bytes
+            and int(declared) > self._max_body_bytes()
         ):
             self._too_large = True
             self._refuse_large_body()
@@ -189,7 +281,7 @@ class ServiceHandler(web.RequestHandler):
         if self._too_large:
             return
         self._received += len(chunk)
-        if self._received > self.context.max_body_bytes:
+        if self._received > self._max_body_bytes():
             self._too_large = True
             self._chunks.clear()
             return
@@ -197,11 +289,17 @@ class ServiceHandler(web.RequestHandler):
 
     def _refuse_large_body(self) -> None:
         # tornado closes the connection after this answer: the rest of the body is never read.
-        raise APIFailure(
-            413,
-            f"The request body is larger than this service accepts "
-            f"({self.context.max_body_bytes} bytes). Send fewer or smaller circuits per job.",
-        )
+        limit = self._max_body_bytes()
+        if limit < self.context.max_body_bytes:
+            message = (
+                f"The request body is larger than {self.request.path} accepts ({limit} bytes)."
+            )
+        else:
+            message = (
+                f"The request body is larger than this service accepts ({limit} bytes). Send "
+                "fewer or smaller circuits per job."
+            )
+        raise APIFailure(413, message, BODY_TOO_LARGE)
 
     def body_bytes(self) -> bytes:
         """The request body; 413 when it went past the limit."""
@@ -209,10 +307,17 @@ class ServiceHandler(web.RequestHandler):
             self._refuse_large_body()
         return b"".join(self._chunks)
 
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object; 400 with the parser's words when it is not one."""
+    def json_body(self, *, allow_empty: bool = False) -> dict[str, Any]:
+        """The request body as a JSON object; 400 with the parser's words when it is not one.
+
+        Decoding a large body takes a while: call it in a worker thread,
+        ``await self.call(self.json_body)``. An empty body is a 400, or ``{}`` with
+        ``allow_empty``.
+        """
         raw = self.body_bytes()
         if not raw.strip():
+            if allow_empty:
+                return {}
             raise APIFailure(400, "The request body is empty; send a JSON object.")
         try:
             value = json.loads(raw)
@@ -241,10 +346,21 @@ class ServiceHandler(web.RequestHandler):
     # -- answers --------------------------------------------------------------------------------
 
     def write_json(self, value: Any, status: int = 200) -> None:
-        """Answer ``value`` as JSON."""
+        """Answer ``value`` as JSON (encoded here: for small values; else :meth:`call_json`)."""
+        # Content-Type is the default of every answer (set_default_headers).
         self.set_status(status)
-        self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(value))
+
+    async def call_json(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Answer what ``function(*args, **kwargs)`` returns, called and encoded in a thread.
+
+        Errors are those of :meth:`call`.
+        """
+
+        def encoded() -> str:
+            return json.dumps(function(*args, **kwargs))
+
+        self.finish(await self.call(encoded))
 
     def no_content(self) -> None:
         """Answer 204 with an empty body (what the clients expect exactly)."""
@@ -274,7 +390,11 @@ class ServiceHandler(web.RequestHandler):
                 "keeps failing, restart the service and report the trace id.",
                 trace=trace,
             )
-        self.set_header("Content-Type", "application/json")
+        if status_code >= 500:
+            # The message asks users to report the trace: it must lead to the traceback, which
+            # tornado has logged just before (without the trace).
+            logger.error("trace %s: %s", trace, self._request_summary())
+        # Content-Type: send_error cleared the headers, which set the defaults again.
         self.set_header("uber-trace-id", trace)
         if status_code == 413:
             self.set_header("Connection", "close")
@@ -314,7 +434,7 @@ class ServiceHandler(web.RequestHandler):
         try:
             claims = self.context.signer.verify(token.strip())
         except BearerRejected as exc:
-            logger.debug("Bearer %s refused: %s", mask(token.strip()), exc)
+            logger.debug("Bearer %s refused: %s", mask_secret(token.strip()), exc)
             raise APIFailure(401, str(exc)) from exc
         self.claims = claims
         crn = self.request.headers.get("Service-CRN", "").strip()
@@ -350,6 +470,7 @@ class NotFoundHandler(ServiceHandler):
     """Every path the service does not serve: 404 in the IBM shape, whatever the method."""
 
     auth = "none"
+    body_limit = PUBLIC_BODY_LIMIT
 
     def _not_found(self) -> None:
         raise APIFailure(

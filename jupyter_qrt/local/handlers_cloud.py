@@ -7,17 +7,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
-from typing import Any
 from urllib.parse import parse_qs
 
+from jupyter_qrt.runtime.redact import mask_secret
+
 from . import cloud
-from .handlers_base import APIFailure, ServiceHandler
-from .iam import IAM_ERROR_KEY_NOT_FOUND, mask
-from .openapi import load_openapi
+from .handlers_base import PUBLIC_BODY_LIMIT, APIFailure, QueryArguments, ServiceHandler
+from .iam import APIKEY_GRANT_TYPE, IAM_ERROR_KEY_NOT_FOUND
+from .openapi import openapi_text
 
 __all__ = [
     "CatalogEntryHandler",
@@ -28,52 +28,61 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-APIKEY_GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
-"""The only grant type the local IAM serves: an API key for a token."""
-
 _IAM_PROPERTY_MISSING = "BXNIM0109E"
 _IAM_UNSUPPORTED_GRANT = "BXNIM0308E"
+# A token request is a form of two fields (clients add one or two more, e.g. response_type).
+_MAX_FORM_FIELDS = 16
 
 
 class IdentityTokenHandler(ServiceHandler):
     """``POST /identity/token``: exchange an API key of this service for a bearer token.
 
     The body is a form (``grant_type``, ``apikey``), as IBM Cloud IAM takes it; errors have IAM's
-    shape (``errorCode``, ``errorMessage``, ``context``), not the runtime API's.
+    shape (``errorCode``, ``errorMessage``, ``context``), not the runtime API's. Anyone may call
+    it, so it reads a small form only (:data:`.handlers_base.PUBLIC_BODY_LIMIT`; 413 beyond).
     """
 
     auth = "none"
+    body_limit = PUBLIC_BODY_LIMIT
 
     def _iam_error(self, status: int, code: str, message: str) -> None:
         now_ms = int(time.time() * 1000)
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(
-            json.dumps(
-                {
-                    "errorCode": code,
-                    "errorMessage": message,
-                    "context": {
-                        "requestId": uuid.uuid4().hex,
-                        "requestType": "incoming.Identity_Token",
-                        "userAgent": self.request.headers.get("User-Agent", ""),
-                        "url": self.request.full_url(),
-                        "startTime": now_ms,
-                        "endTime": now_ms,
-                        "elapsedTime": "0",
-                        "locale": "en_US",
-                        "clusterName": "jupyter-qrt-local",
-                    },
-                }
-            )
+        self.write_json(
+            {
+                "errorCode": code,
+                "errorMessage": message,
+                "context": {
+                    "requestId": uuid.uuid4().hex,
+                    "requestType": "incoming.Identity_Token",
+                    "userAgent": self.request.headers.get("User-Agent", ""),
+                    "url": self.request.full_url(),
+                    "startTime": now_ms,
+                    "endTime": now_ms,
+                    "elapsedTime": "0",
+                    "locale": "en_US",
+                    "clusterName": "jupyter-qrt-local",
+                },
+            },
+            status,
         )
 
     async def post(self) -> None:
         """Answer the token, or IAM's 400."""
         try:
-            form = parse_qs(self.body_bytes().decode("utf-8"), keep_blank_values=True)
+            form = parse_qs(
+                self.body_bytes().decode("utf-8"),
+                keep_blank_values=True,
+                max_num_fields=_MAX_FORM_FIELDS,
+            )
         except UnicodeDecodeError:
             form = {}
+        except ValueError:  # more fields than max_num_fields
+            self._iam_error(
+                400,
+                _IAM_PROPERTY_MISSING,
+                f"The form has more than {_MAX_FORM_FIELDS} fields; send grant_type and apikey.",
+            )
+            return
         grant_type = (form.get("grant_type") or [""])[0]
         api_key = (form.get("apikey") or [""])[0]
         if not grant_type:
@@ -92,7 +101,7 @@ class IdentityTokenHandler(ServiceHandler):
             return
         key = await self.call(self.runtime.verify_api_key, api_key)
         if key is None:
-            logger.info("IAM: refused API key %s", mask(api_key))
+            logger.info("IAM: refused API key %s", mask_secret(api_key))
             self._iam_error(400, IAM_ERROR_KEY_NOT_FOUND, "Provided API key could not be found.")
             return
         self.write_json(self.context.signer.issue(key))
@@ -105,8 +114,7 @@ class GlobalSearchHandler(ServiceHandler):
 
     async def post(self) -> None:
         """Search; the body is ``{"query", "fields"[, "search_cursor"]}``."""
-        raw = self.body_bytes()
-        body: dict[str, Any] = self.json_body() if raw.strip() else {}
+        body = await self.call(self.json_body, allow_empty=True)
         query = body.get("query") or ""
         fields = body.get("fields")
         cursor = body.get("search_cursor")
@@ -118,20 +126,17 @@ class GlobalSearchHandler(ServiceHandler):
             not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
         ):
             raise APIFailure(400, "fields must be a list of field names, e.g. ['crn', 'name'].")
-        limit = self.get_query_argument("limit", "10")
-        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-            raise APIFailure(400, f"limit={limit!r} must be an integer from 1 to 1000.")
+        limit = QueryArguments(self).integer("limit", 10, minimum=1, maximum=1000)
         assert self.claims is not None  # set by the bearer check in prepare()
         instance = await self.call(self.runtime.instance, self.claims.instance_crn)
-        self.write_json(
-            cloud.search_result([instance], query=query, fields=fields, limit=int(limit))
-        )
+        self.write_json(cloud.search_result([instance], query=query, fields=fields, limit=limit))
 
 
 class CatalogEntryHandler(ServiceHandler):
     """``GET /globalcatalog/{id}``: display name and pricing of a local plan (public)."""
 
     auth = "none"
+    body_limit = PUBLIC_BODY_LIMIT
 
     async def get(self, catalog_id: str) -> None:
         """The catalog entry, or 404."""
@@ -146,7 +151,8 @@ class OpenAPIHandler(ServiceHandler):
     """``GET /openapi.json``: the OpenAPI 3 description of this service."""
 
     auth = "none"
+    body_limit = PUBLIC_BODY_LIMIT
 
     def get(self) -> None:
         """The description."""
-        self.write_json(load_openapi())
+        self.finish(openapi_text())

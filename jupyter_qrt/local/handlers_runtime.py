@@ -2,17 +2,16 @@
 
 Each handler checks the request's shape (query arguments, body), calls one method of the core in
 a worker thread with the caller's instance CRN, and answers with the JSON, text or ``204`` the
-IBM service answers with. The core owns every rule about jobs and sessions; these handlers only
-translate HTTP.
+IBM service answers with. Bodies are decoded and answers encoded in that thread too. The core owns
+every rule about jobs and sessions; these handlers only translate HTTP.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
-from .handlers_base import APIFailure, ServiceHandler
+from .handlers_base import APIFailure, QueryArguments, ServiceContext, ServiceHandler
 from .job_registry import MAX_PAGE_SIZE
-from .timestamps import parse_instant
 
 __all__ = [
     "BackendConfigurationHandler",
@@ -32,72 +31,23 @@ __all__ = [
     "UsageHandler",
 ]
 
-MAX_INTEGER = 2**31 - 1
-"""Largest integer query argument accepted (offsets beyond any job count are meaningless)."""
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
-
 
 def _user_id(handler: ServiceHandler) -> str:
     return handler.claims.user_id if handler.claims is not None else ""
 
 
-class _QueryArguments:
-    """Typed access to a handler's query arguments; a bad value is a 400 naming it."""
+def _encoded_document(context: ServiceContext, kind: str, name: str, document: object) -> str:
+    """The JSON text of a device's document (``None``: ``{}``), encoded once per device.
 
-    def __init__(self, handler: ServiceHandler) -> None:
-        self._handler = handler
-
-    def text(self, name: str) -> str | None:
-        value = self._handler.get_query_argument(name, None)
-        return value if value else None
-
-    def _typed(self, name: str) -> str | None:
-        # An empty value of a typed argument is a mistake worth saying, not "not given".
-        return self._handler.get_query_argument(name, None)
-
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
-        value = self._typed(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = minimum - 1
-        if not minimum <= number <= MAX_INTEGER:
-            raise APIFailure(
-                400,
-                f"The query argument {name}={value!r} must be an integer from {minimum} to "
-                f"{MAX_INTEGER}.",
-            )
-        return number
-
-    def boolean(self, name: str) -> bool | None:
-        value = self._typed(name)
-        if value is None:
-            return None
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise APIFailure(400, f"The query argument {name}={value!r} must be true or false.")
-
-    def timestamp(self, name: str) -> float | None:
-        """The argument as a POSIX time (parsed here once; the core takes the number)."""
-        value = self._typed(name)
-        if value is None:
-            return None
-        try:
-            return parse_instant(value)
-        except (ValueError, OverflowError) as exc:
-            raise APIFailure(
-                400,
-                f"The query argument {name}={value!r} is not an ISO 8601 date and time, e.g. "
-                "2026-01-31T12:00:00Z.",
-            ) from exc
-
-    def texts(self, name: str) -> list[str]:
-        return [value for value in self._handler.get_query_arguments(name) if value]
+    The core hands out the device's own dicts, which nothing modifies; the cache keeps the dict
+    it encoded, so a device served anew under the same name is encoded anew.
+    """
+    cached = context.encoded.get((kind, name))
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    text = json.dumps(document if document is not None else {})
+    context.encoded[(kind, name)] = (document, text)
+    return text
 
 
 # -- backends and usage --------------------------------------------------------------------------
@@ -108,7 +58,7 @@ class BackendsHandler(ServiceHandler):
 
     async def get(self) -> None:
         """List the backends."""
-        self.write_json(await self.call(self.runtime.backends, self.crn))
+        await self.call_json(self.runtime.backends, self.crn)
 
 
 class BackendConfigurationHandler(ServiceHandler):
@@ -116,7 +66,11 @@ class BackendConfigurationHandler(ServiceHandler):
 
     async def get(self, name: str) -> None:
         """The backend's configuration JSON."""
-        self.write_json(await self.call(self.runtime.backend_configuration, self.crn, name))
+        self.finish(await self.call(self._document_text, name))
+
+    def _document_text(self, name: str) -> str:
+        document = self.runtime.backend_configuration(self.crn, name)
+        return _encoded_document(self.context, "configuration", name, document)
 
 
 class BackendPropertiesHandler(ServiceHandler):
@@ -124,9 +78,12 @@ class BackendPropertiesHandler(ServiceHandler):
 
     async def get(self, name: str) -> None:
         """The backend's properties JSON."""
-        _QueryArguments(self).timestamp("updated_before")
-        properties = await self.call(self.runtime.backend_properties, self.crn, name)
-        self.write_json(properties if properties is not None else {})
+        QueryArguments(self).timestamp("updated_before")
+        self.finish(await self.call(self._document_text, name))
+
+    def _document_text(self, name: str) -> str:
+        document = self.runtime.backend_properties(self.crn, name)
+        return _encoded_document(self.context, "properties", name, document)
 
 
 class BackendStatusHandler(ServiceHandler):
@@ -134,7 +91,7 @@ class BackendStatusHandler(ServiceHandler):
 
     async def get(self, name: str) -> None:
         """The backend's status and queue length."""
-        self.write_json(await self.call(self.runtime.backend_status, self.crn, name))
+        await self.call_json(self.runtime.backend_status, self.crn, name)
 
 
 class UsageHandler(ServiceHandler):
@@ -142,7 +99,7 @@ class UsageHandler(ServiceHandler):
 
     async def get(self) -> None:
         """The instance's usage."""
-        self.write_json(await self.call(self.runtime.usage, self.crn))
+        await self.call_json(self.runtime.usage, self.crn)
 
 
 # -- jobs ----------------------------------------------------------------------------------------
@@ -156,25 +113,25 @@ class JobsHandler(ServiceHandler):
         # A failure of the store write itself, after which the job may exist, is the core's
         # 400 "could not confirm" (the official client sends a POST again on any 5xx); any
         # other failure happens before anything is stored.
-        created = await self.call(
+        body = await self.call(self.json_body)
+        await self.call_json(
             self.runtime.create_job,
             self.crn,
             _user_id(self),
-            self.json_body(),
+            body,
             caller=self.request.headers.get("X-Qx-Client-Application"),
         )
-        self.write_json(created)
 
     async def get(self) -> None:
         """A page of the instance's jobs: ``{"jobs", "count", "limit", "offset"}``."""
-        query = _QueryArguments(self)
+        query = QueryArguments(self)
         query.boolean("exclude_params")  # listed jobs never carry params; the value is checked
-        limit = min(query.integer("limit", MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+        limit = query.integer("limit", MAX_PAGE_SIZE)  # the core caps it at MAX_PAGE_SIZE
         offset = query.integer("offset", 0)
         sort = query.text("sort")
         if sort is not None and sort.upper() not in {"ASC", "DESC"}:
             raise APIFailure(400, f"The query argument sort={sort!r} must be ASC or DESC.")
-        page = await self.call(
+        await self.call_json(
             self.runtime.jobs,
             self.crn,
             limit=limit,
@@ -188,7 +145,6 @@ class JobsHandler(ServiceHandler):
             created_before=query.timestamp("created_before"),
             ascending=sort is not None and sort.upper() == "ASC",
         )
-        self.write_json(page)
 
 
 class JobHandler(ServiceHandler):
@@ -197,9 +153,8 @@ class JobHandler(ServiceHandler):
 
     async def get(self, job_id: str) -> None:
         """The job's details."""
-        exclude = _QueryArguments(self).boolean("exclude_params")
-        details = await self.call(self.runtime.job, self.crn, job_id, exclude_params=bool(exclude))
-        self.write_json(details)
+        exclude = QueryArguments(self).boolean("exclude_params")
+        await self.call_json(self.runtime.job, self.crn, job_id, exclude_params=bool(exclude))
 
     async def delete(self, job_id: str) -> None:
         """Delete the job and its results."""
@@ -212,9 +167,7 @@ class JobResultsHandler(ServiceHandler):
 
     async def get(self, job_id: str) -> None:
         """The job's result text."""
-        text = await self.call(self.runtime.job_results, self.crn, job_id)
-        self.set_header("Content-Type", "application/json")
-        self.finish(text)
+        self.finish(await self.call(self.runtime.job_results, self.crn, job_id))
 
 
 class JobCancelHandler(ServiceHandler):
@@ -231,7 +184,7 @@ class JobMetricsHandler(ServiceHandler):
 
     async def get(self, job_id: str) -> None:
         """The job's metrics."""
-        self.write_json(await self.call(self.runtime.job_metrics, self.crn, job_id))
+        await self.call_json(self.runtime.job_metrics, self.crn, job_id)
 
 
 class JobLogsHandler(ServiceHandler):
@@ -250,7 +203,7 @@ class JobTagsHandler(ServiceHandler):
     async def put(self, job_id: str) -> None:
         """Replace the job's tags."""
         # The core checks the tags (the same rules as the tags of POST /jobs).
-        tags = self.json_body().get("tags")
+        tags = (await self.call(self.json_body)).get("tags")
         await self.call(self.runtime.replace_job_tags, self.crn, job_id, tags)
         self.no_content()
 
@@ -263,11 +216,8 @@ class SessionsHandler(ServiceHandler):
 
     async def post(self) -> None:
         """Create the session; answers its details (with ``id``)."""
-        body: dict[str, Any] = self.json_body()
-        session = await self.call(
-            self.runtime.create_session, self.crn, body, user_id=_user_id(self)
-        )
-        self.write_json(session)
+        body = await self.call(self.json_body)
+        await self.call_json(self.runtime.create_session, self.crn, body, user_id=_user_id(self))
 
 
 class SessionHandler(ServiceHandler):
@@ -275,11 +225,11 @@ class SessionHandler(ServiceHandler):
 
     async def get(self, session_id: str) -> None:
         """The session's details."""
-        self.write_json(await self.call(self.runtime.session, self.crn, session_id))
+        await self.call_json(self.runtime.session, self.crn, session_id)
 
     async def patch(self, session_id: str) -> None:
         """Change whether the session accepts jobs."""
-        body = self.json_body()
+        body = await self.call(self.json_body)
         await self.call(self.runtime.update_session, self.crn, session_id, body)
         self.no_content()
 

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-# ``mask`` is the runtime client's one masking rule, kept under the name the handlers import.
-from jupyter_qrt.runtime.redact import mask_secret as mask
+from jupyter_qrt.runtime.crn import CRN
+from jupyter_qrt.runtime.errors import InvalidInputError
 
 __all__ = [
+    "APIKEY_GRANT_TYPE",
     "IAM_ERROR_KEY_NOT_FOUND",
     "SECRET_FILE_NAME",
     "TOKEN_LIFETIME_SECONDS",
@@ -40,10 +41,13 @@ __all__ = [
     "TokenSigner",
     "account_of_crn",
     "load_or_create_secret",
-    "mask",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+APIKEY_GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
+"""The only grant type the local IAM serves: an API key for a token."""
 
 TOKEN_LIFETIME_SECONDS = 3600
 """How long a bearer token is valid, as IBM Cloud IAM's (one hour)."""
@@ -104,16 +108,18 @@ class BearerRejected(Exception):
 
 def account_of_crn(crn: str) -> str:
     """The account id in an instance CRN (``...:a/<account>:<instance>::``), or ``""``."""
-    parts = crn.split(":")
-    scope = parts[6] if len(parts) > 6 else ""
-    return scope[2:] if scope.startswith("a/") else scope
+    try:
+        return CRN.parse(crn).account_id
+    except InvalidInputError:
+        return ""
 
 
 def load_or_create_secret(path: str | os.PathLike[str]) -> bytes:
     """The signing secret stored at ``path``, created (mode 0600) on first use.
 
-    Two processes starting on the same data dir at once agree on one secret: the file is
-    created exclusively, and the loser of the race reads the winner's.
+    Two processes starting on the same data dir at once agree on one secret: each writes its
+    own temporary file and links it into place (atomic, and refused if the file exists), so the
+    file is never seen half written, and the loser of the race reads the winner's.
 
     Raises
     ------
@@ -127,12 +133,20 @@ def load_or_create_secret(path: str | os.PathLike[str]) -> bytes:
         pass
     secret_path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(_SECRET_BYTES)
+    tmp = secret_path.with_name(f".{secret_path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_secret(secret_path)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value + "\n")
+        try:
+            os.write(fd, (value + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, secret_path)
+        except FileExistsError:
+            return _read_secret(secret_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     logger.info("Created the IAM signing secret %s", secret_path)
     return bytes.fromhex(value)
 
@@ -223,7 +237,7 @@ class TokenSigner:
             "iam_id": key.user_id,
             "account": {"bss": account, "valid": True},
             "instance_crn": key.instance_crn,
-            "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+            "grant_type": APIKEY_GRANT_TYPE,
             "scope": "ibm openid",
             "jti": secrets.token_hex(8),
         }

@@ -29,7 +29,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .service_error import ServiceError, bad_request, conflict, not_found
+from jupyter_qrt.runtime.redact import mask_secret
+
+from .job_queue import limit_reached
+from .service_error import USAGE_LIMIT_REACHED, ServiceError, bad_request, conflict, not_found
 from .store import Store
 from .timestamps import iso_z
 
@@ -41,6 +44,7 @@ __all__ = [
     "IdentityRegistry",
     "InstanceInfo",
     "KeyInfo",
+    "key_id_of",
     "pricing_type",
 ]
 
@@ -73,6 +77,24 @@ PLAN_PRICING: Mapping[str, str] = MappingProxyType(
 )
 #: The most a usage limit can be (about 31 700 years): beyond it a number is surely a mistake.
 _MAX_LIMIT_SECONDS = 1e12
+
+
+def _split_key(api_key: str) -> tuple[str, str] | None:
+    # ``qrt_<key id>_<secret>``; the secret may hold "_" itself.
+    parts = api_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != _KEY_PREFIX:
+        return None
+    return parts[1], parts[2]
+
+
+def key_id_of(text: str) -> str | None:
+    """The key id of ``text`` when it has the shape of an API key (``qrt_<id>_<secret>``).
+
+    ``None`` for anything else (a key id, a key name). Whatever holds the shape of a key is
+    shown masked, never whole.
+    """
+    split = _split_key(text)
+    return split[0] if split is not None else None
 
 
 def pricing_type(plan: str) -> str | None:
@@ -147,7 +169,7 @@ class IdentityRegistry:
                 conn.execute("DELETE FROM keys WHERE name = ?", (DEFAULT_KEY_NAME,))
             key = self.create_key(default_crn, DEFAULT_KEY_NAME, user_id=DEFAULT_USER_ID)
             _write_key_file(key_file, key)
-            log.info("Created a new default API key (...%s) in %s", key[-4:], key_file)
+            log.info("Created a new default API key (%s) in %s", mask_secret(key), key_file)
         return instance, key
 
     # ---------------------------------------------------------------- instances
@@ -238,20 +260,17 @@ class IdentityRegistry:
 
     def check_usage_allows_jobs(self, conn: sqlite3.Connection, crn: str) -> None:
         """Raise the IBM-style 403 when the instance has used up its limit."""
-        row = conn.execute(
-            "SELECT name, usage_limit_seconds, usage_consumed_seconds FROM instances WHERE crn = ?",
-            (crn,),
-        ).fetchone()
-        if row is None:
+        if conn.execute("SELECT 1 FROM instances WHERE crn = ?", (crn,)).fetchone() is None:
             raise _unknown_instance(crn)
-        limit = row["usage_limit_seconds"]
-        if limit is not None and float(row["usage_consumed_seconds"]) >= float(limit):
+        reached = limit_reached(conn, crn)
+        if reached is not None:
+            name, limit = reached
             raise ServiceError(
                 403,
-                f"The instance {row['name']!r} has reached its usage limit of {float(limit):g} s "
+                f"The instance {name!r} has reached its usage limit of {limit:g} s "
                 "and accepts no new jobs. Ask its administrator to raise the limit "
                 "(`jupyter-qrt instances set-limit`) or use another instance.",
-                1403,
+                USAGE_LIMIT_REACHED,
                 "Raise the instance's usage limit, or submit the job to another instance.",
             )
 
@@ -289,10 +308,10 @@ class IdentityRegistry:
             with self._cache_lock:
                 self._verified.pop(fingerprint, None)
             return None
-        parts = api_key.split("_", 2)
-        if len(parts) != 3 or parts[0] != _KEY_PREFIX:
+        split = _split_key(api_key)
+        if split is None:
             return None
-        _, key_id, secret = parts
+        key_id, secret = split
         with self._store.reading() as conn:
             row = conn.execute("SELECT * FROM keys WHERE key_id = ?", (key_id,)).fetchone()
         if row is None:
@@ -318,17 +337,28 @@ class IdentityRegistry:
         return [_key_info(row) for row in rows]
 
     def revoke_key(self, key_id_or_name: str) -> None:
-        """Revoke a key by id or name (404 if unknown; the default key cannot be revoked)."""
+        """Revoke a key by id or name (404 if unknown; the default key cannot be revoked).
+
+        The key itself (``qrt_<id>_<secret>``) is taken too, for its id; it is never repeated
+        back whole.
+        """
+        key_id = key_id_of(key_id_or_name)
         with self._store.transaction() as conn:
             row = conn.execute(
                 "SELECT key_id, name FROM keys WHERE key_id = ? OR name = ?",
                 (key_id_or_name, key_id_or_name),
             ).fetchone()
+            if row is None and key_id is not None:
+                row = conn.execute(
+                    "SELECT key_id, name FROM keys WHERE key_id = ?", (key_id,)
+                ).fetchone()
             if row is None:
-                raise not_found(
-                    f"No key has the id or name {key_id_or_name!r}. "
-                    "List them with `jupyter-qrt keys list`."
+                wanted = (
+                    f"the id {key_id!r} of the API key {mask_secret(key_id_or_name)}"
+                    if key_id is not None
+                    else f"the id or name {key_id_or_name!r}"
                 )
+                raise not_found(f"No key has {wanted}. List them with `jupyter-qrt keys list`.")
             if row["name"] == DEFAULT_KEY_NAME:
                 raise conflict(
                     "The default key is how the embedded service signs itself in and cannot be "

@@ -1,7 +1,8 @@
 """The OpenAPI 3 description of the local runtime service, kept next to this module.
 
 ``openapi.json`` documents every path the service serves (a test checks it against the tornado
-routes); :func:`load_openapi` reads it once per process.
+routes); :func:`load_openapi` reads it once per process, and :func:`openapi_text` gives the text
+served at ``GET /openapi.json``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["OPENAPI_FILE", "load_openapi"]
+__all__ = ["OPENAPI_FILE", "load_openapi", "openapi_text"]
 
 OPENAPI_FILE = "openapi.json"
 """Name of the description's file inside this package."""
@@ -28,3 +29,9 @@ def _read() -> dict[str, Any]:
 def load_openapi() -> dict[str, Any]:
     """The OpenAPI description as a dict (a fresh copy: callers may change it)."""
     return copy.deepcopy(_read())
+
+
+@lru_cache(maxsize=1)
+def openapi_text() -> str:
+    """The OpenAPI description as the JSON text served (made once per process)."""
+    return json.dumps(_read())

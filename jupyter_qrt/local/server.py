@@ -306,7 +306,6 @@ class LocalService:
                 app = make_app(
                     runtime,
                     base_path=self._base_path,
-                    data_dir=self._data_dir,
                     max_body_bytes=self._max_body_bytes,
                     token_lifetime_seconds=self._token_lifetime,
                 )

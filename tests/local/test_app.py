@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from jupyter_qrt.local.handlers_base import PUBLIC_BODY_LIMIT
 from jupyter_qrt.local.server import LocalService
 
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"
@@ -96,6 +98,23 @@ def test_backend_documents_and_unknown_backend(api: Api) -> None:
     assert "qrt_nowhere" in body["errors"][0]["message"]
 
 
+def test_backend_documents_are_served_as_the_device_holds_them(
+    service: LocalService, api: Api
+) -> None:
+    # Encoded once per device and served from then on: every answer is the device's document.
+    crn = service.instance
+    for _ in range(2):
+        configuration = api.call("GET", f"/backends/{IDEAL}/configuration")
+        assert configuration.headers["Content-Type"].startswith("application/json")
+        assert configuration.json() == service.runtime.backend_configuration(crn, IDEAL)
+        assert api.call("GET", f"/backends/{IDEAL}/properties").json() == {}  # no calibrations
+    devices = api.call("GET", "/backends").json()["devices"]
+    device = next(d["name"] for d in devices if d["name"] != IDEAL)
+    properties = api.call("GET", f"/backends/{device}/properties").json()
+    assert properties == service.runtime.backend_properties(crn, device)
+    assert properties["qubits"]
+
+
 def test_unknown_paths_and_methods_get_ibm_errors(service: LocalService, api: Api) -> None:
     _assert_ibm_error(api.call("GET", "/nothing-here"), 404)
     _assert_ibm_error(api.call("POST", "/not/here", base=service.url), 404)
@@ -138,6 +157,63 @@ def test_a_body_over_the_limit_gets_413_and_the_service_goes_on(api: Api) -> Non
     assert api.call("GET", "/instances/usage").status_code == 200
 
 
+def test_public_endpoints_read_small_bodies_only(service: LocalService, api: Api) -> None:
+    # The token exchange is open to anyone: it must not read (or parse) megabytes for them.
+    token_url = f"{service.url}/identity/token"
+    assert PUBLIC_BODY_LIMIT + 20_000 < BODY_LIMIT  # bodies under the service's limit below
+    form = {"grant_type": GRANT, "apikey": service.api_key, "padding": "x" * PUBLIC_BODY_LIMIT}
+    body = _assert_ibm_error(requests.post(token_url, data=form, timeout=30), 413)
+    assert str(PUBLIC_BODY_LIMIT) in body["errors"][0]["message"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is checked as bytes arrive
+        yield f"grant_type={GRANT}&apikey={service.api_key}&padding=".encode()
+        for _ in range(15):
+            yield b"x" * 5_000
+
+    _assert_ibm_error(requests.post(token_url, data=chunks(), timeout=30), 413)
+    for path in ("/openapi.json", "/no/such/path"):
+        big = b"x" * (PUBLIC_BODY_LIMIT + 1)
+        _assert_ibm_error(requests.post(f"{service.url}{path}", data=big, timeout=30), 413)
+
+    many = "&".join(f"field{index}=1" for index in range(100))
+    crowded = requests.post(
+        token_url,
+        data=f"grant_type={GRANT}&apikey={service.api_key}&{many}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert crowded.status_code == 400
+    assert set(crowded.json()) == {"errorCode", "errorMessage", "context"}
+    assert "fields" in crowded.json()["errorMessage"]
+    # A client's form, with the fields it adds, is still exchanged.
+    assert Api(service).token
+
+
+def test_a_server_error_logs_the_trace_it_answers(
+    service: LocalService,
+    api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(crn: str) -> dict[str, Any]:
+        raise RuntimeError("a bug in the core")
+
+    monkeypatch.setattr(service.runtime, "usage", broken)
+    caplog.set_level(logging.ERROR, logger="jupyter_qrt.local.handlers_base")
+    body = _assert_ibm_error(api.call("GET", "/instances/usage"), 500)
+    assert "report the trace id" in body["errors"][0]["message"]
+    logged = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "jupyter_qrt.local.handlers_base" and record.levelno == logging.ERROR
+    ]
+    assert [line for line in logged if body["trace"] in line and "/instances/usage" in line]
+    # Answers under 500 carry a trace too, but are not errors of the service: not logged so.
+    caplog.clear()
+    trace = _assert_ibm_error(api.call("GET", "/jobs/no-such-job"), 404)["trace"]
+    assert trace not in caplog.text
+
+
 def test_content_type_leaking_into_gets_is_tolerated(api: Api) -> None:
     # The official client keeps a POST's Content-Type on its session for later GETs.
     answer = api.call("GET", "/jobs", params={"limit": 1}, headers=_json())
@@ -156,6 +232,10 @@ def test_bad_query_arguments_get_400(api: Api) -> None:
     ):
         _assert_ibm_error(api.call("GET", "/jobs", params=params), 400)
     _assert_ibm_error(api.call("GET", "/jobs", params={"created_after": "yesterday"}), 400)
+
+
+def test_a_page_of_jobs_holds_at_most_200(api: Api) -> None:
+    assert api.call("GET", "/jobs", params={"limit": 10_000}).json()["limit"] == 200
 
 
 def test_the_official_clients_error_parser_shows_our_message(service: LocalService) -> None:
@@ -208,6 +288,26 @@ def test_global_search_lists_the_keys_instance_and_catalog_prices_it(
     _assert_ibm_error(search_without_token, 401)
 
 
+def test_global_search_takes_an_empty_body_and_checks_its_limit(
+    service: LocalService, api: Api
+) -> None:
+    search_url = f"{service.url}/globalsearch/v3/resources/search"
+    bearer = {"Authorization": f"Bearer {api.token}"}
+    empty = requests.post(search_url, headers=bearer, timeout=30)
+    assert empty.status_code == 200
+    assert [item["crn"] for item in empty.json()["items"]] == [service.instance]
+    assert empty.json()["limit"] == 10
+    # "²" is a digit to str.isdigit() but no integer to int(): a 400, not a server error.
+    for limit in ("²", "0", "1001", "ten", "", "-1"):
+        answer = requests.post(
+            search_url, params={"limit": limit}, json={}, headers=bearer, timeout=30
+        )
+        body = _assert_ibm_error(answer, 400)
+        assert "1 to 1000" in body["errors"][0]["message"]
+    malformed = requests.post(search_url, data=b"{", headers=bearer, timeout=30)
+    assert "not valid JSON" in _assert_ibm_error(malformed, 400)["errors"][0]["message"]
+
+
 # -- a job and a session end to end --------------------------------------------------------------
 
 
@@ -258,6 +358,7 @@ def test_a_sampler_job_runs_and_its_result_decodes(api: Api) -> None:
     assert details["program"]["id"] == "sampler"
     results = api.call("GET", f"/jobs/{job_id}/results")
     assert results.status_code == 200
+    assert results.headers["Content-Type"].startswith("application/json")
     result = json.loads(results.text, cls=RuntimeDecoder)
     counts = result[0].data.meas.get_counts()
     assert sum(counts.values()) == 400

@@ -157,6 +157,29 @@ def test_instances_and_keys_commands(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "s1" not in capsys.readouterr().out
 
 
+def test_keys_revoke_takes_the_key_itself_and_never_prints_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "data")
+    assert main(["keys", "create", "--instance", "local", "--name", "s1", "--data-dir", data]) == 0
+    key = capsys.readouterr().out.strip()
+    secret = key.split("_", 2)[2]
+    assert main(["keys", "revoke", key, "--data-dir", data]) == 0
+    captured = capsys.readouterr()
+    assert secret not in captured.out + captured.err
+    assert "Revoked key" in captured.err
+    assert main(["keys", "list", "--data-dir", data]) == 0
+    assert "s1" not in capsys.readouterr().out
+
+    unknown = "qrt_0123456789ab_" + "S3cretS3cretS3cretS3cretS3cretS3cretWxyz"
+    assert main(["keys", "revoke", unknown, "--data-dir", data]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("jupyter-qrt: error: No key has")
+    assert captured.err.count("\n") == 1
+    assert "S3cret" not in captured.out + captured.err
+    assert "...Wxyz" in captured.err
+
+
 def test_reset_usage_starts_a_new_term_next_to_a_running_service(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

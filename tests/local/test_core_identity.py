@@ -40,7 +40,7 @@ def test_the_default_key_is_kept_in_a_private_file_and_never_in_the_database(
     key_file = runtime.data_dir / "default-key"
     assert key_file.read_text().strip() == runtime.default_key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    secret = runtime.default_key.rsplit("_", 1)[1]
+    secret = runtime.default_key.split("_", 2)[2]  # qrt_<key id>_<secret>; "_" may be in it
     for path in runtime.data_dir.iterdir():
         if path.name != "default-key":
             assert secret.encode() not in path.read_bytes(), path
@@ -97,6 +97,26 @@ def test_wrong_malformed_and_revoked_keys_are_rejected(runtime: LocalRuntime) ->
     assert unknown.value.status == 404
 
 
+def test_a_key_is_revoked_by_the_key_itself_and_never_repeated_back(
+    runtime: LocalRuntime,
+) -> None:
+    key = runtime.create_key(runtime.default_instance.crn, "dave")
+    secret = key.split("_", 2)[2]
+    runtime.revoke_key(key)
+    assert runtime.verify_api_key(key) is None
+    assert "dave" not in [k.name for k in runtime.list_keys()]
+    with pytest.raises(ServiceError) as gone:
+        runtime.revoke_key(key)  # the same key again: unknown now
+    assert gone.value.status == 404
+    assert secret not in gone.value.message
+    assert "..." + secret[-4:] in gone.value.message
+    assert key.split("_", 2)[1] in gone.value.message  # the key id, which is no secret
+    # A name of the shape of a key is still a name.
+    runtime.create_key(runtime.default_instance.crn, "qrt_lab_one")
+    runtime.revoke_key("qrt_lab_one")
+    assert [k.name for k in runtime.list_keys()] == ["default"]
+
+
 def test_the_default_key_cannot_be_revoked(runtime: LocalRuntime) -> None:
     with pytest.raises(ServiceError) as refused:
         runtime.revoke_key("default")
@@ -146,6 +166,7 @@ def test_a_job_over_the_usage_limit_is_refused_with_403(runtime: LocalRuntime) -
     with pytest.raises(ServiceError) as refused:
         runtime.create_job(course.crn, "alice", cheap_body())
     assert refused.value.status == 403
+    assert refused.value.code == 1403
     assert "usage limit" in refused.value.message
     assert "raise" in refused.value.message.lower()
     assert runtime.jobs(course.crn)["count"] == 0

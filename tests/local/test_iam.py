@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import requests
 
 from jupyter_qrt.local.iam import (
+    APIKEY_GRANT_TYPE,
     SECRET_FILE_NAME,
     BearerRejected,
     TokenSigner,
@@ -90,6 +92,36 @@ def test_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     TokenSigner.from_data_dir(path.parent).verify(token)  # another process would accept it
 
 
+def test_services_starting_at_once_agree_on_one_whole_secret(tmp_path: Path) -> None:
+    starters = 8
+    barrier = threading.Barrier(starters)
+    secrets: list[bytes] = []
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=30)
+            secrets.append(load_or_create_secret(tmp_path / SECRET_FILE_NAME))
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert len(secrets) == starters
+    assert len(set(secrets)) == 1  # none read an empty or half-written file, none overwrote
+    assert [path.name for path in tmp_path.iterdir()] == [SECRET_FILE_NAME]  # no temp files left
+    assert stat.S_IMODE((tmp_path / SECRET_FILE_NAME).stat().st_mode) == 0o600
+
+
+def test_the_tokens_grant_type_is_the_one_exchanged() -> None:
+    token = TokenSigner(b"k" * 32).issue(_Key("key1", CRN))["access_token"]
+    assert _decode_part(token.split(".")[1])["grant_type"] == APIKEY_GRANT_TYPE == GRANT
+
+
 # -- over HTTP -----------------------------------------------------------------------------------
 
 
@@ -149,6 +181,7 @@ def test_the_default_key_gets_a_token_for_its_instance(service: LocalService) ->
 def test_an_unknown_key_gets_iams_error(service: LocalService) -> None:
     answer = _token(service, service.api_key[:-4] + "zzzz")
     assert answer.status_code == 400
+    assert answer.headers["Content-Type"].startswith("application/json")
     body = answer.json()
     assert body["errorCode"] == "BXNIM0415E"
     assert body["errorMessage"] == "Provided API key could not be found."

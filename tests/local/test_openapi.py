@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any, cast
@@ -12,9 +13,14 @@ from tornado import web
 from tornado.routing import URLSpec
 
 from jupyter_qrt.local.app import service_routes
-from jupyter_qrt.local.handlers_base import NotFoundHandler, ServiceContext
+from jupyter_qrt.local.handlers_base import (
+    PUBLIC_BODY_LIMIT,
+    NotFoundHandler,
+    ServiceContext,
+    ServiceHandler,
+)
 from jupyter_qrt.local.iam import TokenSigner
-from jupyter_qrt.local.openapi import load_openapi
+from jupyter_qrt.local.openapi import load_openapi, openapi_text
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
@@ -95,6 +101,20 @@ def test_runtime_paths_are_served_under_any_api_prefix(
 def test_only_the_catch_all_serves_unknown_paths(routes: list[URLSpec]) -> None:
     for path in ("/api/v1/nope", "/api/v2/jobs", "/identity", "/api/v1/jobs/a/b/c"):
         assert _route_for(routes, path).handler_class is NotFoundHandler
+
+
+def test_the_served_text_is_the_description(document: dict[str, Any]) -> None:
+    assert json.loads(openapi_text()) == document
+    assert openapi_text() is openapi_text()  # made once
+
+
+def test_routes_open_to_anyone_read_small_bodies_only(routes: list[URLSpec]) -> None:
+    for route in routes:
+        handler = route.handler_class
+        assert issubclass(handler, ServiceHandler)
+        if handler.auth == "none":
+            assert handler.body_limit is not None, handler.__name__
+            assert handler.body_limit <= PUBLIC_BODY_LIMIT, handler.__name__
 
 
 def test_schemas_are_valid_json_schema_and_refs_resolve(document: dict[str, Any]) -> None:
