@@ -37,7 +37,7 @@ from typing import Any
 from .backends_view import device_status, device_summary
 from .devices import Device, DeviceCatalog, builtin_catalog
 from .identity import IdentityRegistry, InstanceInfo, KeyInfo
-from .job_queue import JobQueue
+from .job_queue import REQUEUED_AFTER_STOP, JobQueue
 from .job_registry import MAX_PAGE_SIZE, JobRegistry
 from .job_request import DEFAULT_COST_SECONDS
 from .jobs_view import FINAL_STATUSES
@@ -72,7 +72,7 @@ class LocalRuntime:
     worker_log_level
         Level of what worker processes log to stderr.
     threads_per_worker
-        Simulator (OpenMP) threads of each worker; default: cores // workers, at least 1.
+        Simulator (OpenMP) threads of each worker; default: usable cores // workers, at least 1.
     """
 
     def __init__(
@@ -137,9 +137,7 @@ class LocalRuntime:
         with self._lifecycle:
             opened_here = not self._store.is_open
             if opened_here:
-                # 0700: job params and results, and key hashes, are nobody else's business.
-                self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-                self._store.open()
+                self._store.open()  # creates the data dir 0700 if missing
             try:
                 if opened_here:
                     self._default_instance, self._default_key = self._identity.ensure_defaults()
@@ -192,10 +190,7 @@ class LocalRuntime:
             if scheduler is not None:
                 interrupted = scheduler.stop()
                 if interrupted:
-                    self._queue.requeue(
-                        interrupted,
-                        "The service stopped while this job was running; it was queued again.",
-                    )
+                    self._queue.requeue(interrupted, REQUEUED_AFTER_STOP)
             self._store.close()
             self._dir_lock.release()
 
@@ -215,11 +210,6 @@ class LocalRuntime:
     def data_dir(self) -> Path:
         """The directory holding the database and the default key file."""
         return self._data_dir
-
-    @property
-    def catalog(self) -> DeviceCatalog:
-        """The devices this service offers."""
-        return self._catalog
 
     @property
     def is_running(self) -> bool:

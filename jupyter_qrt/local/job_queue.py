@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,10 +50,13 @@ from .timestamps import iso_z
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "REQUEUED_AFTER_STOP",
     "ClaimedJob",
     "JobQueue",
     "append_log",
     "charge_usage",
+    "end_job",
+    "limit_reached",
     "queue_lengths",
     "queue_position",
     "usage_hold",
@@ -64,8 +68,15 @@ log = logging.getLogger(__name__)
 #: it may be what brings the service down.
 MAX_ATTEMPTS = 3
 
-# Queued jobs of the instance ``i`` may run: it has no usage limit, or has not reached it.
+#: The log line (and reason) of a Running job put back in the queue because the service stopped.
+REQUEUED_AFTER_STOP = "The service stopped while this job was running; it was queued again."
+
+# The usage-limit rule, for the instance ``i``: it has no usage limit, or has not reached it
+# (so its Queued jobs may run). :func:`limit_reached` applies the same condition to one instance.
 _CLAIMABLE = "(i.usage_limit_seconds IS NULL OR i.usage_consumed_seconds < i.usage_limit_seconds)"
+
+# A log block that starts with a timestamp of its own (as the lines of a run's report do).
+_STAMPED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}) ")
 
 # The head of each device's queue: its first claimable job in (priority, seq) order.
 _HEADS_SQL = f"""
@@ -89,11 +100,14 @@ class ClaimedJob:
 
 
 def append_log(conn: sqlite3.Connection, job_id: str, now: float, text: str) -> None:
-    """Append a timestamped line (or block) to the job's logs."""
-    conn.execute(
-        "UPDATE jobs SET logs = logs || ? WHERE id = ?",
-        (f"{iso_z(now)} {text.rstrip()}\n", job_id),
-    )
+    """Append a timestamped line (or block) to the job's logs.
+
+    A block whose first line carries a timestamp already (a run's own log lines) is appended
+    as it is, not stamped a second time.
+    """
+    text = text.rstrip()
+    line = text if _STAMPED.match(text) else f"{iso_z(now)} {text}"
+    conn.execute("UPDATE jobs SET logs = logs || ? WHERE id = ?", (f"{line}\n", job_id))
 
 
 def charge_usage(conn: sqlite3.Connection, crn: str, seconds: float) -> None:
@@ -106,28 +120,45 @@ def charge_usage(conn: sqlite3.Connection, crn: str, seconds: float) -> None:
         )
 
 
-def usage_hold(conn: sqlite3.Connection, crn: str) -> str | None:
-    """Why the instance's Queued jobs are held back, or None when they may run."""
+def limit_reached(conn: sqlite3.Connection, crn: str) -> tuple[str, float] | None:
+    """``(name, limit)`` of the instance when it has used up its usage limit, else None.
+
+    The one place the usage-limit rule is read for an instance (the queue's SQL applies the same
+    condition): an instance with a limit has reached it once its consumed usage is at least the
+    limit. An unknown instance has reached nothing (None). Jobs of an instance that has reached
+    its limit are held in the queue, and new ones are refused.
+    """
     row = conn.execute(
-        "SELECT name, usage_limit_seconds, usage_consumed_seconds FROM instances WHERE crn = ?",
+        "SELECT i.name, i.usage_limit_seconds FROM instances i "
+        f"WHERE i.crn = ? AND NOT {_CLAIMABLE}",
         (crn,),
     ).fetchone()
-    if row is None or row["usage_limit_seconds"] is None:
+    if row is None:
         return None
-    limit = float(row["usage_limit_seconds"])
-    if float(row["usage_consumed_seconds"]) < limit:
+    return str(row["name"]), float(row["usage_limit_seconds"])
+
+
+def usage_hold(conn: sqlite3.Connection, crn: str) -> str | None:
+    """Why the instance's Queued jobs are held back, or None when they may run."""
+    reached = limit_reached(conn, crn)
+    if reached is None:
         return None
+    name, limit = reached
     return (
-        f"Held: the instance {row['name']!r} has reached its usage limit of {limit:g} s, so "
+        f"Held: the instance {name!r} has reached its usage limit of {limit:g} s, so "
         "this job waits and is not counted in the queue. It runs once the instance's "
         "administrator raises the limit (jupyter-qrt instances set-limit) or resets its usage "
         "(jupyter-qrt instances reset-usage); or cancel it."
     )
 
 
-def queue_position(conn: sqlite3.Connection, row: sqlite3.Row) -> int | None:
-    """1 for the next job to run on its device; None unless the job is Queued and not held."""
-    if row["status"] != "Queued" or usage_hold(conn, row["instance_crn"]) is not None:
+def queue_position(conn: sqlite3.Connection, row: sqlite3.Row, held: bool) -> int | None:
+    """1 for the next job to run on its device; None unless the job is Queued and not held.
+
+    ``held``: whether the job's instance has reached its usage limit (see :func:`usage_hold`),
+    which the caller knows already.
+    """
+    if row["status"] != "Queued" or held:
         return None
     ahead = conn.execute(
         "SELECT COUNT(*) FROM jobs j JOIN instances i ON i.crn = j.instance_crn "
@@ -145,6 +176,38 @@ def queue_lengths(conn: sqlite3.Connection) -> dict[str, int]:
         f"WHERE j.status = 'Queued' AND {_CLAIMABLE} GROUP BY j.backend"
     ).fetchall()
     return {str(row[0]): int(row[1]) for row in rows}
+
+
+def end_job(
+    conn: sqlite3.Connection,
+    sessions: SessionRegistry,
+    row: sqlite3.Row,
+    now: float,
+    *,
+    status: str,
+    reason: str | None,
+    code: int | None,
+    used: float,
+    note: str,
+    logs: str = "",
+) -> None:
+    """End a Queued or Running job in ``conn``'s transaction.
+
+    Sets its final ``status``, ``reason``, reason ``code``, end time and ``used`` seconds;
+    appends the run's ``logs`` (if any) and then ``note`` to its logs; charges ``used`` seconds
+    to its instance; and tells its session (if any) that the job ended.
+    """
+    conn.execute(
+        "UPDATE jobs SET status = ?, reason = ?, reason_code = ?, finished = ?, "
+        "usage_seconds = ? WHERE id = ?",
+        (status, reason, code, now, used, row["id"]),
+    )
+    if logs:
+        append_log(conn, row["id"], now, logs)
+    append_log(conn, row["id"], now, note)
+    charge_usage(conn, row["instance_crn"], used)
+    if row["session_id"] is not None:
+        sessions.job_ended(conn, row["session_id"], now)
 
 
 class JobQueue:
@@ -252,24 +315,24 @@ class JobQueue:
                 return False
             now = self._clock()
             conn.execute(
-                "UPDATE jobs SET status = 'Completed', finished = ?, quantum_seconds = ?, "
-                "usage_seconds = ?, metrics = ?, qiskit_version = ? WHERE id = ?",
-                (
-                    now,
-                    quantum_seconds,
-                    quantum_seconds,
-                    json.dumps(dict(metrics or {})),
-                    qiskit_version,
-                    job_id,
-                ),
+                "UPDATE jobs SET quantum_seconds = ?, metrics = ?, qiskit_version = ? WHERE id = ?",
+                (quantum_seconds, json.dumps(dict(metrics or {})), qiskit_version, job_id),
             )
             conn.execute(
                 "INSERT OR REPLACE INTO results(job_id, data) VALUES (?, ?)", (job_id, result_zlib)
             )
-            if logs:
-                append_log(conn, job_id, now, logs)
-            append_log(conn, job_id, now, f"Completed ({quantum_seconds:.3f} quantum seconds).")
-            self._ended(conn, row, now, quantum_seconds)
+            end_job(
+                conn,
+                self._sessions,
+                row,
+                now,
+                status="Completed",
+                reason=None,
+                code=None,
+                used=quantum_seconds,
+                note=f"Completed ({quantum_seconds:.3f} quantum seconds).",
+                logs=logs,
+            )
         return True
 
     def fail(self, job_id: str, reason_code: int, reason: str, logs: str = "") -> bool:
@@ -324,12 +387,7 @@ class JobQueue:
                         "UPDATE jobs SET status = 'Queued', running = NULL WHERE id = ?",
                         (row["id"],),
                     )
-                    append_log(
-                        conn,
-                        row["id"],
-                        now,
-                        "The service stopped while this job was running; it was queued again.",
-                    )
+                    append_log(conn, row["id"], now, REQUEUED_AFTER_STOP)
                     requeued += 1
                     continue
                 reason = (
@@ -337,14 +395,17 @@ class JobQueue:
                     "running, so it was not run again. Submit it again; if this repeats, try a "
                     "smaller job (fewer qubits or shots)."
                 )
-                conn.execute(
-                    "UPDATE jobs SET status = 'Failed', reason = ?, reason_code = ?, "
-                    "finished = ?, usage_seconds = 0 WHERE id = ?",
-                    (reason, SERVICE_RESTARTED, now, row["id"]),
+                end_job(
+                    conn,
+                    self._sessions,
+                    row,
+                    now,
+                    status="Failed",
+                    reason=reason,
+                    code=SERVICE_RESTARTED,
+                    used=0.0,
+                    note=reason,
                 )
-                append_log(conn, row["id"], now, reason)
-                if row["session_id"] is not None:
-                    self._sessions.job_ended(conn, row["session_id"], now)
                 failed += 1
         return requeued, failed
 
@@ -365,15 +426,18 @@ class JobQueue:
                 return False
             now = self._clock()
             used = max(now - float(row["running"]), 0.0) if charged is None else charged
-            conn.execute(
-                "UPDATE jobs SET status = ?, reason = ?, reason_code = ?, finished = ?, "
-                "usage_seconds = ? WHERE id = ?",
-                (status, reason, code, now, used, job_id),
+            end_job(
+                conn,
+                self._sessions,
+                row,
+                now,
+                status=status,
+                reason=reason,
+                code=code,
+                used=used,
+                note=f"{status} (reason code {code}): {reason}",
+                logs=logs,
             )
-            if logs:
-                append_log(conn, job_id, now, logs)
-            append_log(conn, job_id, now, f"{status} (reason code {code}): {reason}")
-            self._ended(conn, row, now, used)
         return True
 
     def _running_row(self, conn: sqlite3.Connection, job_id: str) -> sqlite3.Row | None:
@@ -381,8 +445,3 @@ class JobQueue:
             "SELECT * FROM jobs WHERE id = ? AND status = 'Running'", (job_id,)
         ).fetchone()
         return row
-
-    def _ended(self, conn: sqlite3.Connection, row: sqlite3.Row, now: float, used: float) -> None:
-        charge_usage(conn, row["instance_crn"], used)
-        if row["session_id"] is not None:
-            self._sessions.job_ended(conn, row["session_id"], now)

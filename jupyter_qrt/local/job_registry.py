@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .identity import IdentityRegistry
-from .job_queue import append_log, charge_usage, queue_lengths, queue_position, usage_hold
+from .job_queue import append_log, end_job, queue_lengths, queue_position, usage_hold
 from .job_request import DEFAULT_COST_SECONDS, JobRequest, check_tags, parse_job_request
 from .jobs_view import FINAL_STATUSES, job_details, job_metrics
 from .service_error import ServiceError, bad_request, conflict, not_found
@@ -168,8 +168,8 @@ class JobRegistry:
         """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state."""
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
-            position = queue_position(conn, row)
             hold = usage_hold(conn, crn) if row["status"] == "Queued" else None
+            position = queue_position(conn, row, held=hold is not None)
         return job_details(
             row, queue_position=position, held_reason=hold, include_params=include_params
         )
@@ -235,8 +235,11 @@ class JobRegistry:
                     [*args, limit, offset],
                 ).fetchall()
                 hold = usage_hold(conn, crn)
+                held = hold is not None
                 jobs = [
-                    job_details(row, queue_position=queue_position(conn, row), held_reason=hold)
+                    job_details(
+                        row, queue_position=queue_position(conn, row, held), held_reason=hold
+                    )
                     for row in rows
                 ]
             finally:
@@ -326,16 +329,17 @@ class JobRegistry:
     def _cancel_in(self, conn: sqlite3.Connection, row: sqlite3.Row, reason: str) -> None:
         now = self._clock()
         used = max(now - float(row["running"]), 0.0) if row["status"] == "Running" else 0.0
-        conn.execute(
-            "UPDATE jobs SET status = 'Cancelled', reason = ?, reason_code = NULL, finished = ?, "
-            "usage_seconds = ? WHERE id = ?",
-            (reason, now, used, row["id"]),
+        end_job(
+            conn,
+            self._sessions,
+            row,
+            now,
+            status="Cancelled",
+            reason=reason,
+            code=None,
+            used=used,
+            note=reason,
         )
-        append_log(conn, row["id"], now, reason)
-        if used:
-            charge_usage(conn, row["instance_crn"], used)
-        if row["session_id"] is not None:
-            self._sessions.job_ended(conn, row["session_id"], now)
 
     def _row(self, conn: sqlite3.Connection, crn: str, job_id: str) -> sqlite3.Row:
         row: sqlite3.Row | None = conn.execute(
@@ -349,7 +353,8 @@ class JobRegistry:
         return row
 
 
-_FINAL_SQL = "status IN ('Completed', 'Failed', 'Cancelled')"
+# The ``pending=False`` filter of ``GET /jobs``: jobs in one of the final statuses.
+_FINAL_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in FINAL_STATUSES))
 
 
 def _instant(value: str | datetime | float, name: str) -> float:

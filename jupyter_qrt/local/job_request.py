@@ -24,6 +24,7 @@ __all__ = [
     "JobRequest",
     "check_tags",
     "parse_job_request",
+    "shown_value",
 ]
 
 PROGRAMS = ("sampler", "estimator")
@@ -167,14 +168,14 @@ def _check_shots_and_precisions(
     if default is not None and not (_is_int(default) and 1 <= default <= MAX_SHOTS):
         raise bad_request(
             f"'params.options.default_shots' must be a whole number of shots from 1 to "
-            f"{MAX_SHOTS}; got {_shown(default)}."
+            f"{MAX_SHOTS}; got {shown_value(default)}."
         )
     for index, pub in enumerate(pubs):
         if program_id == "sampler":
             shots = _sampler_shots(pub)
             if shots is not None and not 1 <= shots <= MAX_SHOTS:
                 raise bad_request(
-                    f"Pub {index} asks for {_shown(shots)} shots; a pub runs from 1 to "
+                    f"Pub {index} asks for {shown_value(shots)} shots; a pub runs from 1 to "
                     f"{MAX_SHOTS} shots. Ask for fewer shots, or leave them out for the "
                     "default."
                 )
@@ -182,8 +183,8 @@ def _check_shots_and_precisions(
             precision = pub[3] if isinstance(pub, list) and len(pub) > 3 else None
             if _is_number(precision) and not 0 < precision <= MAX_PRECISION:
                 raise bad_request(
-                    f"Pub {index} asks for a precision of {_shown(precision)}; a precision is a "
-                    "positive number such as 0.015625 (smaller means more shots)."
+                    f"Pub {index} asks for a precision of {shown_value(precision)}; a precision "
+                    "is a positive number such as 0.015625 (smaller means more shots)."
                 )
 
 
@@ -201,8 +202,12 @@ def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _shown(value: object) -> str:
-    """``repr(value)``, except that a huge integer is described rather than printed."""
+def shown_value(value: object) -> str:
+    """``repr(value)`` for an error message, cut short: a huge integer is described, not printed.
+
+    Use it wherever a 400 message echoes a value the client sent, so that a huge value never
+    comes back whole (nor fails: ``repr`` refuses integers of more than 4300 digits).
+    """
     if _is_int(value) and abs(value) >= 10**18:
         digits = int(abs(value).bit_length() * 0.30103) + 1
         return f"a number of about {digits} digits"
@@ -216,7 +221,7 @@ def _checked_cost(value: object, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COST_SECONDS:
         raise bad_request(
             f"'cost' (the max execution time) must be a whole number of seconds from 1 to "
-            f"{MAX_COST_SECONDS}; got {value!r}."
+            f"{MAX_COST_SECONDS}; got {shown_value(value)}."
         )
     return value
 
@@ -225,7 +230,9 @@ def _checked_log_level(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
-        raise bad_request(f"'log_level' must be one of {', '.join(LOG_LEVELS)}; got {value!r}.")
+        raise bad_request(
+            f"'log_level' must be one of {', '.join(LOG_LEVELS)}; got {shown_value(value)}."
+        )
     return value.upper()
 
 

@@ -25,7 +25,7 @@ from qiskit_aer.noise import NoiseModel, QuantumError, ReadoutError
 
 from .devices import Device
 
-__all__ = ["clear_noise_model_cache", "noise_model_for"]
+__all__ = ["noise_model_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,6 @@ def noise_model_for(device: Device, qubits: Iterable[int] | None = None) -> Nois
             while len(_cache) > _DEVICES_CACHED:
                 _cache.popitem(last=False)
     return noise.model(None if qubits is None else frozenset(qubits))
-
-
-def clear_noise_model_cache() -> None:
-    """Forget every cached noise model (e.g. after devices were recalibrated)."""
-    with _cache_lock:
-        _cache.clear()
 
 
 class _DeviceNoise:

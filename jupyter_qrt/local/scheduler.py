@@ -15,14 +15,18 @@ and results are handled within moments whatever else goes on:
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
   the next restart.
 
-Each worker's simulator threads (``OMP_NUM_THREADS``) default to the machine's cores divided by
-the number of workers: OpenMP threads of several processes competing for the same cores make
-every run many times slower than running them one after the other.
+Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
+(its CPU affinity, e.g. a container's share) divided by the number of workers: OpenMP threads of
+several processes competing for the same cores make every run many times slower than running
+them one after the other.
 
 Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
 
 The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
-the process easily holds more than 1024 file descriptors, which ``select`` cannot watch.
+the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
+selector serves the scheduler's whole life: a worker's socket is registered when the worker is
+started and unregistered before the socket is closed (a closed socket left registered would
+block a new one that gets the same descriptor number).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class Scheduler:
     tick
         Called about once a second from the dispatcher thread (session expiry).
     threads_per_worker
-        Simulator threads of each worker; default: cores // workers (at least 1). An
+        Simulator threads of each worker; default: usable cores // workers (at least 1). An
         ``OMP_NUM_THREADS`` in the environment wins over both.
     """
 
@@ -90,7 +94,7 @@ class Scheduler:
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self._threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+        self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
         self._queue = queue
         # Encoded once: the catalog inside may be large, and it may be built further (by other
         # threads) while the service runs.
@@ -105,6 +109,8 @@ class Scheduler:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._restart_delay = 0.0
         self._restart_at = 0.0
         self._outcomes = OutcomeWriter()
@@ -131,11 +137,7 @@ class Scheduler:
             self._thread.start()
         except BaseException:
             self._thread = None
-            for slot in self._slots:
-                slot.kill()
-            self._slots.clear()
-            self._wake_r.close()
-            self._wake_w.close()
+            self._close()
             raise
 
     def stop(self) -> list[str]:
@@ -147,12 +149,8 @@ class Scheduler:
             if self._thread.is_alive():  # pragma: no cover - the loop never blocks that long
                 log.warning("The scheduler thread did not stop within %s s", _JOIN_SECONDS)
         interrupted = [slot.job.job_id for slot in self._slots if slot.job is not None]
-        for slot in self._slots:
-            slot.kill()
-        self._slots.clear()
+        self._close()
         self._outcomes.retry(last_chance=True)
-        self._wake_r.close()
-        self._wake_w.close()
         return interrupted
 
     def wake(self) -> None:
@@ -193,13 +191,9 @@ class Scheduler:
                 self._stopping.wait(0.5)
 
     def _wait(self, timeout: float) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            for slot in self._slots:
-                # A slot waiting for its restart holds a closed socket.
-                if slot.sock.fileno() >= 0:
-                    selector.register(slot.sock, selectors.EVENT_READ, slot)
-            events = selector.select(max(timeout, 0.0))
+        # Registered: the wake-up socket and the socket of every live worker (a slot waiting for
+        # its restart holds a closed socket, unregistered when it was killed).
+        events = self._selector.select(max(timeout, 0.0))
         for key, _ in events:
             if key.fileobj is self._wake_r:
                 with contextlib.suppress(OSError):
@@ -327,7 +321,7 @@ class Scheduler:
     def _replace(self, index: int) -> None:
         """Kill the slot's worker and start a new one, or schedule that after the back-off."""
         slot = self._slots[index]
-        slot.kill()
+        self._kill(slot)
         slot.ready = False
         if self._restart_at > time.monotonic():
             slot.restart_at = self._restart_at
@@ -367,4 +361,33 @@ class Scheduler:
 
     def _spawn(self) -> WorkerSlot:
         self._serial += 1
-        return spawn_worker(f"worker-{self._serial}", self._init, self._threads)
+        slot = spawn_worker(f"worker-{self._serial}", self._init, self._threads)
+        try:
+            self._selector.register(slot.sock, selectors.EVENT_READ, slot)
+        except BaseException:
+            slot.kill()
+            raise
+        return slot
+
+    def _kill(self, slot: WorkerSlot) -> None:
+        """Kill the slot's worker; its socket leaves the selector before it is closed."""
+        # Not registered: the slot was killed before (it waits for its restart).
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(slot.sock)
+        slot.kill()
+
+    def _close(self) -> None:
+        """Kill every worker and close the selector and the wake-up sockets."""
+        for slot in self._slots:
+            self._kill(slot)
+        self._slots.clear()
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

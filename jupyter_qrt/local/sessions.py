@@ -24,6 +24,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .job_request import shown_value
 from .jobs_view import session_details
 from .service_error import bad_request, conflict, not_found
 from .store import Store
@@ -40,6 +41,7 @@ DEFAULT_MAX_TTL = 8 * 3600
 MAX_MAX_TTL = 24 * 3600
 DEFAULT_INTERACTIVE_TTL = 60
 _MODES = ("dedicated", "batch")
+_EXPIRED = "Cancelled because its session reached its maximum time to live (max_ttl)."
 
 
 class SessionRegistry:
@@ -75,7 +77,9 @@ class SessionRegistry:
             raise bad_request("The session request body must be a JSON object.")
         mode = body.get("mode", "dedicated")
         if mode not in _MODES:
-            raise bad_request(f"'mode' must be 'dedicated' (a Session) or 'batch'; got {mode!r}.")
+            raise bad_request(
+                f"'mode' must be 'dedicated' (a Session) or 'batch'; got {shown_value(mode)}."
+            )
         backend = body.get("backend")
         if not isinstance(backend, str) or not backend:
             raise bad_request("The session request needs a 'backend' (the device to run on).")
@@ -90,7 +94,9 @@ class SessionRegistry:
         if max_ttl is None:
             max_ttl = DEFAULT_MAX_TTL
         if isinstance(max_ttl, bool) or not isinstance(max_ttl, int) or max_ttl < 1:
-            raise bad_request(f"'max_ttl' must be a whole number of seconds >= 1; got {max_ttl!r}.")
+            raise bad_request(
+                f"'max_ttl' must be a whole number of seconds >= 1; got {shown_value(max_ttl)}."
+            )
         max_ttl = min(max_ttl, MAX_MAX_TTL)
         interactive = DEFAULT_INTERACTIVE_TTL if mode == "dedicated" else 1
         session_id = secrets.token_hex(10)
@@ -181,11 +187,7 @@ class SessionRegistry:
                 (now,),
             ).fetchall()
             for row in rows:
-                self._close(
-                    conn,
-                    row["id"],
-                    "Cancelled because its session reached its maximum time to live (max_ttl).",
-                )
+                self._close(conn, row["id"], _EXPIRED)
 
     def refresh(self, conn: sqlite3.Connection, session_id: str) -> None:
         """Recompute the session's state from its jobs; record a change."""
@@ -195,11 +197,7 @@ class SessionRegistry:
         now = self._clock()
         started = row["activated_at"] if row["activated_at"] is not None else row["created"]
         if float(started) + int(row["max_ttl"]) <= now:
-            self._close(
-                conn,
-                session_id,
-                "Cancelled because its session reached its maximum time to live (max_ttl).",
-            )
+            self._close(conn, session_id, _EXPIRED)
             return
         pending = conn.execute(
             "SELECT COUNT(*) FROM jobs WHERE session_id = ? AND status IN ('Queued', 'Running')",
@@ -213,10 +211,8 @@ class SessionRegistry:
             state = "open"
         else:
             state = "inactive"
-        if state == "closed":
-            self._set_state(conn, row, "closed", now, closed_at=now)
-        elif state != row["state"]:
-            self._set_state(conn, row, state, now)
+        if state != row["state"]:
+            self._set_state(conn, row, state, now, closed_at=now if state == "closed" else None)
 
     # ------------------------------------------------------------------ helpers
     def _close(self, conn: sqlite3.Connection, session_id: str, reason: str) -> None:

@@ -260,11 +260,10 @@ class DataDirLock:
 
 def open_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection to an existing database (used by worker processes)."""
-    conn = sqlite3.connect(
+    # timeout= is SQLite's busy timeout.
+    return sqlite3.connect(
         f"file:{Path(path).as_posix()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
     )
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return conn
 
 
 def _make_private(path: Path) -> None:
@@ -285,8 +284,8 @@ def _make_private(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread=False: the lock in
-    # Store serialises every use of the connection.
+    # timeout= is SQLite's busy timeout; isolation_level=None: we issue BEGIN/COMMIT ourselves;
+    # check_same_thread=False: the lock in Store serialises every use of the connection.
     conn = sqlite3.connect(
         path,
         timeout=BUSY_TIMEOUT_MS / 1000,
@@ -294,7 +293,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         check_same_thread=False,
     )
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
 
 
@@ -307,14 +305,16 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         )
     while version < SCHEMA_VERSION:
         log.info("Upgrading %s from schema version %d to %d", path, version, version + 1)
-        conn.execute("BEGIN IMMEDIATE")
+        # One script, one transaction: the migration and its new version land together or not
+        # at all (SQLite parses the statements, so a ';' inside a literal is no end).
+        script = (
+            f"BEGIN IMMEDIATE;\n{_MIGRATIONS[version]};\n"
+            f"PRAGMA user_version={version + 1};\nCOMMIT;"
+        )
         try:
-            for statement in _MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={version + 1}")
+            conn.executescript(script)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
         version += 1

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().addHandler(stderr)
     logging.getLogger().setLevel(init.log_level)
     qiskit_version = _warm_up()
-    send_message(sock, WorkerReady(pid=os.getpid(), qiskit_version=qiskit_version))
+    send_message(sock, WorkerReady(pid=os.getpid()))
     conn: sqlite3.Connection | None = None
     while True:
         message = receive_message(sock)

@@ -30,7 +30,6 @@ __all__ = [
     "WorkerReady",
     "encode_message",
     "receive_message",
-    "send_encoded",
     "send_message",
 ]
 
@@ -52,7 +51,6 @@ class WorkerReady:
     """The worker has imported everything and waits for jobs."""
 
     pid: int
-    qiskit_version: str
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,10 @@ class JobFailed:
 
 
 def encode_message(message: object) -> bytes:
-    """The bytes :func:`send_message` would write, to send the same message many times."""
+    """The bytes :func:`send_message` would write, to send the same message many times.
+
+    Send them with ``sock.sendall``.
+    """
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(payload)) + payload
 
@@ -96,11 +97,6 @@ def encode_message(message: object) -> bytes:
 def send_message(sock: socket.socket, message: object) -> None:
     """Send one message (blocks until it is all written)."""
     sock.sendall(encode_message(message))
-
-
-def send_encoded(sock: socket.socket, encoded: bytes) -> None:
-    """Send a message made by :func:`encode_message`."""
-    sock.sendall(encoded)
 
 
 def receive_message(sock: socket.socket) -> object | None:

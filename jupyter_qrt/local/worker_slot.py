@@ -15,12 +15,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .job_queue import ClaimedJob
-from .worker_protocol import send_encoded
 
 __all__ = ["WorkerSlot", "spawn_worker"]
 
@@ -43,7 +41,6 @@ class WorkerSlot:
     ready: bool = False
     job: ClaimedJob | None = None
     deadline: float | None = None
-    started: float = field(default_factory=time.monotonic)
     restart_at: float | None = None
 
     def kill(self) -> None:
@@ -103,4 +100,4 @@ def spawn_worker(name: str, init_message: bytes, threads: int) -> WorkerSlot:
 def _send_quietly(sock: socket.socket, encoded: bytes) -> None:
     # If the worker died at once, the dispatcher notices and replaces it.
     with contextlib.suppress(OSError):
-        send_encoded(sock, encoded)
+        sock.sendall(encoded)

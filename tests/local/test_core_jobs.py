@@ -95,6 +95,28 @@ def test_a_bad_job_request_is_refused_and_stores_nothing(
     assert runtime.jobs(crn)["count"] == 0
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b.update(cost=10**5000),  # repr() refuses ints of over 4300 digits
+        lambda b: b.update(cost=-(10**400)),
+        lambda b: b.update(cost="9" * 10_000),
+        lambda b: b.update(log_level="LOUD" * 10_000),
+        lambda b: b.update(log_level=["INFO"] * 10_000),
+    ],
+)
+def test_a_huge_bad_value_is_not_echoed_back_whole(
+    runtime: LocalRuntime, crn: str, change: Callable[[dict[str, Any]], object]
+) -> None:
+    body = cheap_body()
+    change(body)
+    with pytest.raises(ServiceError) as refused:
+        runtime.create_job(crn, "me", body)
+    assert _status(refused) == 400
+    assert len(refused.value.message) < 300
+    assert "got " in refused.value.message
+
+
 def test_a_body_that_is_not_an_object_is_a_400(runtime: LocalRuntime, crn: str) -> None:
     with pytest.raises(ServiceError) as refused:
         runtime.create_job(crn, "me", ["sampler"])  # type: ignore[arg-type]

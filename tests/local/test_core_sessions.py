@@ -74,6 +74,25 @@ def test_a_bad_session_request_is_refused(
     assert refused.value.status == status
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"mode": "party" * 10_000, "backend": SMALL_DEVICE},
+        {"mode": ["batch"] * 10_000, "backend": SMALL_DEVICE},
+        {"mode": "batch", "backend": SMALL_DEVICE, "max_ttl": "9" * 10_000},
+        {"mode": "batch", "backend": SMALL_DEVICE, "max_ttl": -(10**5000)},
+    ],
+)
+def test_a_huge_bad_value_is_not_echoed_back_whole(
+    runtime: LocalRuntime, crn: str, body: dict[str, object]
+) -> None:
+    with pytest.raises(ServiceError) as refused:
+        runtime.create_session(crn, body)
+    assert refused.value.status == 400
+    assert len(refused.value.message) < 300
+    assert "got " in refused.value.message
+
+
 def test_a_session_job_must_use_the_sessions_backend(runtime: LocalRuntime, crn: str) -> None:
     session = runtime.create_session(crn, {"mode": "batch", "backend": SMALL_DEVICE})["id"]
     with pytest.raises(ServiceError) as wrong:

@@ -11,6 +11,8 @@ import copy
 import json
 import pickle
 import statistics
+import subprocess
+import sys
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -85,6 +87,23 @@ def test_builtin_catalog_offers_small_and_large_devices_and_an_ideal_simulator(
     assert ideal.configuration["coupling_map"] is None
     # No name a person could take for one of IBM's devices.
     assert not [n for n in catalog.names() if n.startswith(("ibm", "fake_", "ibmq"))]
+
+
+def test_the_service_core_and_the_device_list_load_without_numpy() -> None:
+    # numpy (and what needs it) is loaded when a device is built, not to import or list them.
+    script = (
+        "import sys\n"
+        "import jupyter_qrt.local.core\n"
+        "from jupyter_qrt.local.devices import builtin_catalog\n"
+        "catalog = builtin_catalog()\n"
+        "assert 'qrt_wren' in catalog.names()\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        "assert catalog.get('qrt_wren').properties\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_unknown_device_is_a_key_error_listing_the_names(catalog: DeviceCatalog) -> None:

@@ -16,6 +16,7 @@ import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit import Parameter
 from qiskit.primitives import PrimitiveResult
+from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
@@ -313,6 +314,37 @@ def test_bad_parameter_values_fail_clearly(ideal: Device) -> None:
     observables = [{"Z": 1.0}, {"X": 1.0}]  # shape (2,) cannot broadcast with (3,)
     error = failure(lambda: run_estimator(ideal, [[circuit, observables, np.zeros((3, 2))]]))
     assert "broadcast" in error.message
+
+
+def test_parameter_values_named_for_other_parameters_fail_naming_them(ideal: Device) -> None:
+    circuit = QuantumCircuit(1)
+    circuit.rx(Parameter("a"), 0)
+    unmeasured = circuit.copy()
+    circuit.measure_all()
+    attempts = [
+        lambda: run_sampler(ideal, [[circuit, {"b": [1.0]}, 10]]),
+        lambda: run_sampler(ideal, [SamplerPub.coerce((circuit, {"b": [1.0]}, 10))]),
+        lambda: run_estimator(ideal, [[unmeasured, {"Z": 1.0}, {"b": [1.0]}]]),
+        lambda: run_estimator(ideal, [EstimatorPub.coerce((unmeasured, {"Z": 1.0}, {"b": 1.0}))]),
+    ]
+    for attempt in attempts:
+        error = failure(attempt)
+        assert "Pub 0" in error.message
+        assert "values for b" in error.message
+        assert "no values for a" in error.message
+    # Named right, a mapping runs.
+    result = run_sampler(ideal, [[circuit, {"a": [0.0, math.pi]}, 10]], seed=1)
+    assert result[0].data.meas.get_counts(0) == {"0": 10}
+    assert result[0].data.meas.get_counts(1) == {"1": 10}
+
+
+def test_default_shots_null_means_the_default(ideal: Device) -> None:
+    params = {"pubs": [[bell(), None, None]], "options": {"default_shots": None}, "version": 2}
+    report = run_program("sampler", ideal, params)
+    assert report.result[0].data.meas.num_shots == DEFAULT_SHOTS
+    options = {"default_shots": None}
+    result = run_sampler(ideal, [bell()], default_shots=20, options=options)
+    assert result[0].data.meas.num_shots == 20
 
 
 def test_observables_of_the_wrong_width_fail_clearly(wren: Device) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.devices import DeviceCatalog, builtin_catalog
+from jupyter_qrt.local.job_queue import MAX_ATTEMPTS, limit_reached
 
 from .core_helpers import (
     IDEAL,
@@ -123,6 +124,33 @@ def test_jobs_held_by_a_usage_limit_say_why_and_leave_the_queue(
     assert "reason" not in details["state"]
 
 
+def test_the_usage_limit_rule_holds_jobs_in_details_and_lists_alike(tmp_path: Path) -> None:
+    runtime = LocalRuntime(tmp_path)
+    runtime.start(run_jobs=False)  # jobs stay Queued
+    try:
+        crn = runtime.default_instance.crn
+        course = runtime.create_instance("course", usage_limit_seconds=10)
+        held = runtime.create_job(course.crn, "alice", cheap_body())["id"]
+        other = runtime.create_job(crn, "me", cheap_body())["id"]
+        assert runtime.job(crn, other)["queue_position"] == 2
+        with runtime._store.reading() as conn:
+            assert limit_reached(conn, course.crn) is None  # below its limit
+            assert limit_reached(conn, crn) is None  # no limit
+            assert limit_reached(conn, "crn:nowhere") is None
+        runtime.set_usage_limit(course.crn, 0)
+        with runtime._store.reading() as conn:
+            assert limit_reached(conn, course.crn) == ("course", 0.0)
+        details = runtime.job(course.crn, held)
+        (listed,) = runtime.jobs(course.crn)["jobs"]
+        for job in (details, listed):
+            assert "queue_position" not in job
+            assert "'course' has reached its usage limit of 0 s" in job["state"]["reason"]
+        assert runtime.job(crn, other)["queue_position"] == 1
+        assert runtime.jobs(crn)["jobs"][0]["queue_position"] == 1
+    finally:
+        runtime.stop()
+
+
 def _held_records(caplog: pytest.LogCaptureFixture, timeout: float) -> list[logging.LogRecord]:
     deadline = time.monotonic() + timeout
     while True:
@@ -161,5 +189,37 @@ def test_a_job_whose_device_is_gone_is_charged_nothing(tmp_path: Path) -> None:
         assert details["state"]["reason_code"] == 1503
         assert details["usage"]["quantum_seconds"] == 0
         assert second.usage(course.crn)["usage_consumed_seconds"] == 0
+    finally:
+        second.stop()
+
+
+def test_a_job_interrupted_too_often_fails_uncharged_and_its_session_hears_of_it(
+    tmp_path: Path,
+) -> None:
+    first = LocalRuntime(tmp_path)
+    first.start(run_jobs=False)
+    crn = first.default_instance.crn
+    session = first.create_session(crn, {"mode": "batch", "backend": SMALL_DEVICE})["id"]
+    job_id = first.create_job(crn, "me", cheap_body(session_id=session))["id"]
+    # As if every one of its runs had been interrupted by a stop of the service.
+    with first._store.transaction() as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'Running', running = ?, attempts = ? WHERE id = ?",
+            (time.time() - 100, MAX_ATTEMPTS, job_id),
+        )
+    first.stop()
+
+    second = LocalRuntime(tmp_path, workers=1)
+    second.start()
+    try:
+        details = second.job(crn, job_id)
+        assert details["state"]["status"] == "Failed"
+        assert details["state"]["reason_code"] == 1502
+        assert f"stopped {MAX_ATTEMPTS} times" in details["state"]["reason"]
+        assert details["usage"]["quantum_seconds"] == 0
+        assert second.usage(crn)["usage_consumed_seconds"] == 0
+        assert second.job_metrics(crn, job_id)["timestamps"]["finished"] is not None
+        assert f"stopped {MAX_ATTEMPTS} times" in second.job_logs(crn, job_id)
+        assert second.session(crn, session)["last_job_completed"] is not None
     finally:
         second.stop()

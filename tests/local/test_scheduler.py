@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,19 @@ def test_dedicated_session_jobs_run_before_earlier_jobs(
     for job_id in (plain, in_session):
         assert runtime.wait_for_job(crn, job_id, WAIT)["state"]["status"] == "Completed"
     assert started_at(runtime, crn, in_session) < started_at(runtime, crn, plain)
+
+
+def test_every_log_line_of_a_completed_job_carries_one_timestamp(runtime: LocalRuntime) -> None:
+    crn = runtime.default_instance.crn
+    job_id = runtime.create_job(crn, "me", sampler_body(IDEAL))["id"]
+    assert runtime.wait_for_job(crn, job_id, WAIT)["state"]["status"] == "Completed"
+    lines = runtime.job_logs(crn, job_id).splitlines()
+    stamp = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z "
+    # The run's own lines (e.g. "Sampling 1 pub(s) on ...") are stamped when they are logged.
+    assert any("Sampling 1 pub(s)" in line for line in lines)
+    for line in lines:
+        assert re.match(stamp, line), line
+        assert not re.match(stamp + stamp, line), line
 
 
 def test_cancelling_a_running_job_stops_its_worker(

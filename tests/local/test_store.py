@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_qrt.local import store as store_module
 from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.store import DB_FILENAME, SCHEMA_VERSION, Store, StoreError, open_readonly
 
@@ -62,6 +63,62 @@ def test_a_database_from_a_newer_version_is_refused_with_advice(tmp_path: Path) 
     with pytest.raises(StoreError, match="newer than this jupyter-qrt"):
         store.open()
     assert not store.is_open
+
+
+def _next_migration(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Make ``script`` the migration from the current schema version to the next."""
+    migrations = {**store_module._MIGRATIONS, SCHEMA_VERSION: script}
+    monkeypatch.setattr(store_module, "_MIGRATIONS", migrations)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+
+
+def test_a_migration_runs_as_sqlite_parses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = Store(tmp_path)
+    current.open()
+    current.close()
+    _next_migration(
+        monkeypatch,
+        "CREATE TABLE notes (text TEXT NOT NULL);\n"
+        "INSERT INTO notes(text) VALUES ('one; two');\n"
+        "INSERT INTO meta(key, value) VALUES ('migrated', 'yes; really')",
+    )
+    store = Store(tmp_path)
+    store.open()
+    try:
+        with store.reading() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+            assert conn.execute("SELECT text FROM notes").fetchone()[0] == "one; two"
+        assert store.get_meta("migrated") == "yes; really"
+    finally:
+        store.close()
+
+
+def test_a_failed_migration_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Store(tmp_path)
+    first.open()
+    first.set_meta("k", "v")
+    first.close()
+    _next_migration(
+        monkeypatch,
+        "CREATE TABLE notes (text TEXT);\nUPDATE meta SET value = 'lost';\nNOT SQL AT ALL;",
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        Store(tmp_path).open()
+    monkeypatch.undo()
+    again = Store(tmp_path)
+    again.open()
+    try:
+        with again.reading() as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert "notes" not in tables
+        assert again.get_meta("k") == "v"
+    finally:
+        again.close()
 
 
 def test_using_a_closed_store_says_to_start_first(tmp_path: Path) -> None:

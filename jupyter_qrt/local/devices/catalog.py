@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from ...runtime.errors import BackendNotFoundError
-from .calibrations import generate_properties
 from .configuration import MAX_SHOTS, device_configuration, ideal_simulator_configuration
 from .profiles import EAGLE_LIKE, FALCON_LIKE, HERON_LIKE, ProcessorProfile
 from .topologies import (
@@ -211,6 +210,10 @@ _BUILTIN_SPECS = (
 
 
 def _build_device(spec: _BuiltinSpec, seed: int, calibrated_at: datetime) -> Device:
+    # Here, not at the top: calibrations need numpy, which a service that only lists devices
+    # (or a CLI command) need not load.
+    from .calibrations import generate_properties
+
     topology = spec.topology()
     properties = generate_properties(
         spec.name, topology, spec.profile, seed=seed, calibrated_at=calibrated_at

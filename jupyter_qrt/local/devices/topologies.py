@@ -54,12 +54,6 @@ class Topology:
             if not (0 <= a < b < self.num_qubits):
                 raise ValueError(f"{self.layout}: edge ({a}, {b}) is not an ordered qubit pair")
 
-    def neighbours(self, qubit: int) -> list[int]:
-        """Return the qubits coupled to ``qubit``, ascending."""
-        found = [b for a, b in self.edges if a == qubit]
-        found += [a for a, b in self.edges if b == qubit]
-        return sorted(found)
-
 
 def _topology(
     num_qubits: int,

@@ -23,9 +23,8 @@ targets), so a worker process can run it, and be killed to cancel it.
 from __future__ import annotations
 
 from .estimator import DEFAULT_PRECISION, execute_estimator, run_estimator
-from .inputs import JOB_OVERHEAD_SECONDS
 from .program import PROGRAMS, run_program
-from .report import ExecutionError, ExecutionReport
+from .report import JOB_OVERHEAD_SECONDS, ExecutionError, ExecutionReport
 from .sampler import DEFAULT_SHOTS, execute_sampler, run_sampler
 
 __all__ = [

@@ -33,7 +33,6 @@ from qiskit_aer.library import SaveExpectationValue
 
 from ..devices import Device
 from .inputs import (
-    JOB_OVERHEAD_SECONDS,
     RunSettings,
     check_shots,
     device_target,
@@ -291,7 +290,6 @@ def execute_estimator(
             "num_randomizations": 0,
         }
         results.append(PubResult(data, metadata=metadata))
-    elapsed = time.perf_counter() - clock
     metadata = {
         "dynamical_decoupling": {"enable": False},
         "twirling": {"enable_gates": False, "enable_measure": False},
@@ -302,15 +300,14 @@ def execute_estimator(
         },
         "version": 2,
     }
-    result = PrimitiveResult(results, metadata=metadata)
-    quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
     return completed_report(
-        result,
-        quantum_seconds=quantum,
+        results,
+        metadata,
+        device=device,
+        device_seconds=device_seconds,
         started=started,
-        elapsed=elapsed,
+        clock=clock,
         log=log,
-        pubs=len(coerced),
         shots=total_shots,
     )
 

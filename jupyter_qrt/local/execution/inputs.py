@@ -33,7 +33,6 @@ from ..devices.timing import circuit_duration
 from .report import ExecutionError, JobLog
 
 __all__ = [
-    "JOB_OVERHEAD_SECONDS",
     "RunSettings",
     "check_shots",
     "device_target",
@@ -44,10 +43,6 @@ __all__ = [
     "runnable_circuit",
     "sampler_pub",
 ]
-
-#: Quantum seconds a job on a hardware-like device is charged on top of its shots (loading and
-#: readying the device), in line with what small jobs cost on IBM devices.
-JOB_OVERHEAD_SECONDS = 1.0
 
 _targets: dict[tuple[str, str], Target] = {}
 _targets_lock = threading.Lock()
@@ -114,7 +109,9 @@ def _bindings(circuit: QuantumCircuit, values: Any, index: int) -> BindingsArray
     if values is None:
         return None
     if isinstance(values, BindingsArray | Mapping):
-        return BindingsArray.coerce(values)
+        bindings = BindingsArray.coerce(values)
+        _check_parameter_names(circuit, bindings, index)
+        return bindings
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -142,6 +139,27 @@ def _bindings(circuit: QuantumCircuit, values: Any, index: int) -> BindingsArray
     return BindingsArray({tuple(circuit.parameters): array})
 
 
+def _check_parameter_names(circuit: QuantumCircuit, bindings: BindingsArray, index: int) -> None:
+    """Refuse parameter values keyed by names that are not exactly the circuit's parameters."""
+    wanted = [parameter.name for parameter in circuit.parameters]
+    given = [name for names in bindings.data for name in names]
+    missing = [name for name in wanted if name not in given]
+    unknown = [name for name in given if name not in wanted]
+    if not missing and not unknown:
+        return
+    problems = []
+    if unknown:
+        problems.append(f"values for {', '.join(unknown)}, which the circuit does not have")
+    if missing:
+        problems.append(f"no values for {', '.join(missing)}")
+    have = ", ".join(wanted) or "none"
+    raise ExecutionError(
+        f"Pub {index}: the parameter values give {' and '.join(problems)}. The circuit's "
+        f"parameters are: {have}. Give values for exactly the parameters of circuit.parameters, "
+        "keyed by the parameter or its name."
+    )
+
+
 def _circuit_of(pub: Sequence[Any], index: int, lengths: str) -> QuantumCircuit:
     if not 1 <= len(pub) <= 4:
         raise ExecutionError(f"Pub {index} has {len(pub)} elements; a pub has {lengths}.")
@@ -158,6 +176,7 @@ def sampler_pub(index: int, pub: Any, default_shots: int, device: Device) -> Sam
     try:
         if isinstance(pub, SamplerPub | QuantumCircuit):
             coerced = SamplerPub.coerce(pub, default_shots)
+            _check_parameter_names(coerced.circuit, coerced.parameter_values, index)
         elif isinstance(pub, list | tuple):
             circuit = _circuit_of(pub, index, "1 to 3: [circuit, parameter_values, shots]")
             if len(pub) > 3:
@@ -214,6 +233,7 @@ def estimator_pub(index: int, pub: Any, default_precision: float) -> EstimatorPu
     try:
         if isinstance(pub, EstimatorPub):
             coerced = EstimatorPub.coerce(pub, default_precision)
+            _check_parameter_names(coerced.circuit, coerced.parameter_values, index)
             _observables(coerced.observables, coerced.circuit, index)
         elif isinstance(pub, list | tuple):
             lengths = "2 to 4: [circuit, observables, parameter_values, precision]"

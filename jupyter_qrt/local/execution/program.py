@@ -6,15 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..devices import Device
+from ..job_request import PROGRAMS
 from .estimator import execute_estimator
 from .inputs import pub_list
 from .report import ExecutionError, ExecutionReport
 from .sampler import execute_sampler
 
 __all__ = ["PROGRAMS", "run_program"]
-
-#: The programs the local service runs (``program_id`` of ``POST /jobs``).
-PROGRAMS = ("sampler", "estimator")
 
 
 def run_program(

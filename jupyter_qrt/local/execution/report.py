@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,11 +12,16 @@ from typing import Any
 from qiskit.primitives import PrimitiveResult
 
 from ...runtime.errors import QRTError
+from ..devices import Device
 from ..job_reasons import INVALID_PUB
 
-__all__ = ["ExecutionError", "ExecutionReport", "JobLog"]
+__all__ = ["JOB_OVERHEAD_SECONDS", "ExecutionError", "ExecutionReport", "JobLog"]
 
 logger = logging.getLogger("jupyter_qrt.local.execution")
+
+#: Quantum seconds a job on a hardware-like device is charged on top of its shots (loading and
+#: readying the device), in line with what small jobs cost on IBM devices.
+JOB_OVERHEAD_SECONDS = 1.0
 
 
 class ExecutionError(QRTError):
@@ -69,24 +75,47 @@ class ExecutionReport:
 
 
 def completed_report(
-    result: PrimitiveResult,
+    results: Sequence[Any],
+    metadata: Mapping[str, Any],
     *,
-    quantum_seconds: float,
+    device: Device,
+    device_seconds: float,
     started: datetime,
-    elapsed: float,
+    clock: float,
     log: JobLog,
-    pubs: int,
     shots: int,
 ) -> ExecutionReport:
-    """The report of a run that finished: logs the totals and stamps the end time."""
-    log.record(f"Done: {shots} shots in {elapsed:.3f} s; {quantum_seconds:.3f} quantum seconds.")
+    """The report of a run that finished: the result, its usage, its totals logged.
+
+    Parameters
+    ----------
+    results, metadata
+        The pub results and the result metadata of the ``PrimitiveResult``.
+    device
+        Where it ran.
+    device_seconds
+        Modelled device time of the shots (hardware-like devices).
+    started, clock
+        ``datetime.now(UTC)`` and ``time.perf_counter()`` when execution began.
+    log
+        The job's log; the totals are added to it.
+    shots
+        Shots run in all.
+
+    The quantum seconds charged are the wall time of the simulation on the ideal simulator,
+    and ``device_seconds`` plus :data:`JOB_OVERHEAD_SECONDS` on a hardware-like device.
+    """
+    elapsed = time.perf_counter() - clock
+    result = PrimitiveResult(results, metadata=dict(metadata))
+    quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
+    log.record(f"Done: {shots} shots in {elapsed:.3f} s; {quantum:.3f} quantum seconds.")
     return ExecutionReport(
         result=result,
-        quantum_seconds=quantum_seconds,
+        quantum_seconds=quantum,
         started=started,
         finished=datetime.now(UTC),
         logs=tuple(log.lines),
-        metrics={"pubs": pubs, "shots": shots, "simulation_seconds": elapsed},
+        metrics={"pubs": len(result), "shots": shots, "simulation_seconds": elapsed},
     )
 
 

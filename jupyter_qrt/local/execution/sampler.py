@@ -20,20 +20,12 @@ from qiskit.primitives.containers.sampler_pub import SamplerPub
 
 from ...runtime.result_types import DoubleSliceSpan, ExecutionSpans
 from ..devices import Device
-from .inputs import (
-    JOB_OVERHEAD_SECONDS,
-    RunSettings,
-    device_target,
-    positive_int,
-    runnable_circuit,
-    sampler_pub,
-)
+from ..job_request import DEFAULT_SHOTS
+from .inputs import RunSettings, device_target, positive_int, runnable_circuit, sampler_pub
 from .report import ExecutionReport, JobLog, completed_report
 from .simulate import ShotBits, pack_register, run_shots
 
 __all__ = ["DEFAULT_SHOTS", "execute_sampler", "run_sampler"]
-
-DEFAULT_SHOTS = 4096
 
 
 def _pub_result(circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits) -> SamplerPubResult:
@@ -88,7 +80,8 @@ def execute_sampler(
     """
     options = options or {}
     log = JobLog()
-    shots_default = positive_int(options.get("default_shots", default_shots), "default_shots")
+    given = options.get("default_shots")  # null, like a missing value, means the default
+    shots_default = positive_int(default_shots if given is None else given, "default_shots")
     settings = RunSettings.from_options(device, options, seed, log)
     target = device_target(device)
     coerced = [sampler_pub(i, pub, shots_default, device) for i, pub in enumerate(pubs)]
@@ -127,17 +120,15 @@ def execute_sampler(
             device_seconds += size * shots * settings.shot_seconds(circuits[i], target)
             total_shots += size * shots
         spans.append(DoubleSliceSpan(span_start, span_stop, slices))
-    elapsed = time.perf_counter() - clock
     metadata = {"execution": {"execution_spans": ExecutionSpans(spans)}, "version": 2}
-    result = PrimitiveResult(results, metadata=metadata)
-    quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
     return completed_report(
-        result,
-        quantum_seconds=quantum,
+        results,
+        metadata,
+        device=device,
+        device_seconds=device_seconds,
         started=started,
-        elapsed=elapsed,
+        clock=clock,
         log=log,
-        pubs=len(coerced),
         shots=total_shots,
     )
 
