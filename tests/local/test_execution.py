@@ -347,6 +347,14 @@ def test_default_shots_null_means_the_default(ideal: Device) -> None:
     assert result[0].data.meas.num_shots == 20
 
 
+def test_default_precision_null_means_the_default(wren: Device) -> None:
+    circuit = isa(bell(False), wren)
+    observable = SparsePauliOp("ZZ").apply_layout(circuit.layout)
+    options = {"default_precision": None}
+    result = run_estimator(wren, [(circuit, observable)], default_precision=0.1, options=options)
+    assert result[0].metadata["target_precision"] == 0.1
+
+
 def test_observables_of_the_wrong_width_fail_clearly(wren: Device) -> None:
     circuit = isa(bell(False), wren)
     error = failure(lambda: run_estimator(wren, [[circuit, {"ZZ": 1.0}, NO_PARAMETERS]]))

@@ -243,9 +243,8 @@ def execute_estimator(
     """
     options = options or {}
     log = JobLog()
-    precision = positive_float(
-        options.get("default_precision", default_precision), "default_precision"
-    )
+    given = options.get("default_precision")  # null, like absent, means the default
+    precision = positive_float(default_precision if given is None else given, "default_precision")
     fixed_shots = options.get("default_shots")
     if fixed_shots is not None:
         fixed_shots = positive_int(fixed_shots, "default_shots")
