@@ -1,4 +1,4 @@
-"""Wire encoding: ``jupyter_qrt.runtime.encoding``/``decoding`` against qiskit-ibm-runtime's
+"""Wire encoding: ``jupyter_qrt.runtime.wire.encoding``/``decoding`` against qiskit-ibm-runtime's
 ``RuntimeEncoder``/``RuntimeDecoder`` on the same inputs.
 
 ``decode_rows``: a sampler result of 1,000,000 shots x 127 bits (quick: 100,000), time and
@@ -41,7 +41,7 @@ import gc, json, resource, sys, tracemalloc, warnings
 side, path = sys.argv[1], sys.argv[2]
 warnings.simplefilter("ignore")
 if side == "ours":
-    from jupyter_qrt.runtime.decoding import loads as decode
+    from jupyter_qrt.runtime.wire.decoding import loads as decode
 else:
     from qiskit_ibm_runtime import RuntimeDecoder
     def decode(text):
@@ -89,7 +89,7 @@ def sampler_result_text(shots: int, num_bits: int = _NUM_BITS, seed: int = 7) ->
     import numpy as np
     from qiskit.primitives.containers import BitArray, DataBin, PrimitiveResult, SamplerPubResult
 
-    from jupyter_qrt.runtime.encoding import dumps
+    from jupyter_qrt.runtime.wire.encoding import dumps
 
     rng = np.random.default_rng(seed)
     packed = rng.integers(0, 256, size=(shots, (num_bits + 7) // 8), dtype=np.uint8)
@@ -116,7 +116,7 @@ def _peak_memory(side: str, path: Path) -> dict[str, int]:
 
 def decode_rows(quick: bool) -> list[Row]:
     """Decoding a large sampler result: ours vs ``RuntimeDecoder``, time and peak memory."""
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     _, runtime_decoder = _quiet_official()
     shots = 100_000 if quick else 1_000_000
@@ -184,7 +184,7 @@ def encode_rows(quick: bool) -> list[Row]:
     """Encoding a 156-qubit ISA circuit and its sampler job body: ours vs ``RuntimeEncoder``."""
     from qiskit.primitives.containers.sampler_pub import SamplerPub
 
-    from jupyter_qrt.runtime.encoding import dumps, sampler_params
+    from jupyter_qrt.runtime.wire.encoding import dumps, sampler_params
 
     runtime_encoder, _ = _quiet_official()
     circuit = heavy_hex_isa_circuit()
@@ -207,7 +207,7 @@ def encode_rows(quick: bool) -> list[Row]:
 
     # Compared decoded: qiskit's QPY writer orders a transpiled circuit's layout registers by set
     # iteration, so even one client's bytes for this circuit can differ from dump to dump.
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     if loads(dumps(circuit)) != loads(theirs_circuit()) or len(ours_body()) != len(theirs_body()):
         raise AssertionError("our encoding differs from RuntimeEncoder's: fix that first")

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from jupyter_qrt.runtime.redact import mask_secret
 
-from .identity import InstanceInfo, key_id_of
+from .identity.registry import InstanceInfo, key_id_of
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 from .service_error import ServiceError
-from .store import StoreError
+from .store.database import StoreError
 
 if TYPE_CHECKING:
     from .core import LocalRuntime

@@ -34,18 +34,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .backends_view import device_status, device_summary
 from .devices import Device, DeviceCatalog, builtin_catalog
-from .identity import IdentityRegistry, InstanceInfo, KeyInfo
-from .job_queue import REQUEUED_AFTER_STOP, JobQueue
-from .job_registry import MAX_PAGE_SIZE, JobRegistry
-from .job_request import DEFAULT_COST_SECONDS
-from .jobs_view import FINAL_STATUSES
-from .scheduler import Scheduler
+from .devices.summary import device_status, device_summary
+from .identity.registry import IdentityRegistry, InstanceInfo, KeyInfo
+from .jobs.queue import REQUEUED_AFTER_STOP, JobQueue
+from .jobs.registry import MAX_PAGE_SIZE, JobRegistry
+from .jobs.request import DEFAULT_COST_SECONDS
+from .jobs.sessions import SessionRegistry
+from .jobs.views import FINAL_STATUSES
 from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
-from .sessions import SessionRegistry
-from .store import DataDirBusyError, DataDirLock, Store
-from .worker_protocol import WorkerInit
+from .store.database import DataDirBusyError, DataDirLock, Store
+from .workers.protocol import WorkerInit
+from .workers.scheduler import Scheduler
 
 __all__ = ["DataDirBusyError", "InstanceInfo", "KeyInfo", "LocalRuntime", "ServiceError"]
 

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from .app import make_app, normalize_base_path
-from .handlers_base import DEFAULT_MAX_BODY_BYTES
-from .iam import TOKEN_LIFETIME_SECONDS
+from .http.app import make_app, normalize_base_path
+from .http.base import DEFAULT_MAX_BODY_BYTES
+from .identity.iam import TOKEN_LIFETIME_SECONDS
 
 if TYPE_CHECKING:
     from jupyter_qrt.runtime.accounts import Account

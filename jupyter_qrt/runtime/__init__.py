@@ -10,12 +10,12 @@ no Jupyter dependency::
     job = Sampler(mode=backend).run([isa_circuit], shots=1000)
     job.result()[0].data.meas.get_counts()
 
-Modules, bottom up: ``errors`` (the error tree), ``accounts`` (the accounts file, CRNs, URLs),
-``auth`` (IAM bearer tokens), ``transport`` (one HTTP session, retries, error mapping), ``rest``
-(one method per endpoint), ``platform`` (instances from IBM Cloud search/catalog), ``encoding`` /
-``decoding`` (the wire format), ``target`` / ``backend`` / ``isa`` (backends as qiskit objects),
-``options``, ``job``, ``session``, ``primitives`` and ``service`` (the facade); ``redact`` masks
-secrets wherever one could be shown.
+Parts, bottom up (each subpackage's docstring says what it owns and may import):
+``errors`` (the error tree) and ``redact`` (masking secrets); ``accounts`` (the account model,
+CRNs, the accounts file, which account to use); ``http`` (IAM, the HTTP session and its retries,
+REST resources, instances), ``wire`` (the wire format of job bodies and results) and
+``backends`` (backends as qiskit objects), which do not import one another; ``facade``
+(``RuntimeService``, ``Sampler``, ``Estimator``, ``Job``, ``Session``, ``Batch``).
 
 Names are imported lazily so that ``import jupyter_qrt.runtime`` stays cheap: qiskit is loaded
 only when a backend, a pub or a result needs it.
@@ -31,32 +31,32 @@ from .errors import __all__ as _error_names
 
 if TYPE_CHECKING:
     from .accounts import CRN, Account, AccountStore, resolve_account
-    from .backend import BackendStatus, RuntimeBackend
-    from .job import Job
-    from .job_status import JobStatus
-    from .options import EstimatorOptions, SamplerOptions
-    from .platform import Instance
-    from .primitives import Estimator, Sampler
-    from .service import RuntimeService
-    from .session import Batch, Session
+    from .backends.backend import BackendStatus, RuntimeBackend
+    from .facade.job import Job
+    from .facade.job_status import JobStatus
+    from .facade.primitives import Estimator, Sampler
+    from .facade.service import RuntimeService
+    from .facade.session import Batch, Session
+    from .http.platform import Instance
+    from .wire.options import EstimatorOptions, SamplerOptions
 
 _LAZY = {
     "Account": "accounts",
     "AccountStore": "accounts",
     "CRN": "accounts",
     "resolve_account": "accounts",
-    "BackendStatus": "backend",
-    "RuntimeBackend": "backend",
-    "Job": "job",
-    "JobStatus": "job_status",
-    "EstimatorOptions": "options",
-    "SamplerOptions": "options",
-    "Instance": "platform",
-    "Estimator": "primitives",
-    "Sampler": "primitives",
-    "RuntimeService": "service",
-    "Batch": "session",
-    "Session": "session",
+    "BackendStatus": "backends.backend",
+    "RuntimeBackend": "backends.backend",
+    "Job": "facade.job",
+    "JobStatus": "facade.job_status",
+    "EstimatorOptions": "wire.options",
+    "SamplerOptions": "wire.options",
+    "Instance": "http.platform",
+    "Estimator": "facade.primitives",
+    "Sampler": "facade.primitives",
+    "RuntimeService": "facade.service",
+    "Batch": "facade.session",
+    "Session": "facade.session",
 }
 
 __all__ = [

@@ -11,7 +11,7 @@ IDEAL = "qrt_ideal_simulator"
 
 def wire(obj: Any) -> Any:
     """``obj`` in wire form (as a client's JSON body carries it), via our encoder."""
-    from jupyter_qrt.runtime.encoding import dumps
+    from jupyter_qrt.runtime.wire.encoding import dumps
 
     return json.loads(dumps(obj))
 

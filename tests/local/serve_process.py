@@ -57,7 +57,7 @@ def workers_of(pid: int) -> list[int]:
         except OSError:
             continue
         parent = next((line for line in status.splitlines() if line.startswith("PPid:")), "")
-        if parent.split()[1:] == [str(pid)] and b"jupyter_qrt.local.worker" in cmdline:
+        if parent.split()[1:] == [str(pid)] and b"jupyter_qrt.local.workers.worker" in cmdline:
             found.append(int(entry.name))
     return found
 

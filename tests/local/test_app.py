@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from jupyter_qrt.local.handlers_base import PUBLIC_BODY_LIMIT
+from jupyter_qrt.local.http.base import PUBLIC_BODY_LIMIT
 from jupyter_qrt.local.server import LocalService
 
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"
@@ -199,13 +199,13 @@ def test_a_server_error_logs_the_trace_it_answers(
         raise RuntimeError("a bug in the core")
 
     monkeypatch.setattr(service.runtime, "usage", broken)
-    caplog.set_level(logging.ERROR, logger="jupyter_qrt.local.handlers_base")
+    caplog.set_level(logging.ERROR, logger="jupyter_qrt.local.http.base")
     body = _assert_ibm_error(api.call("GET", "/instances/usage"), 500)
     assert "report the trace id" in body["errors"][0]["message"]
     logged = [
         record.getMessage()
         for record in caplog.records
-        if record.name == "jupyter_qrt.local.handlers_base" and record.levelno == logging.ERROR
+        if record.name == "jupyter_qrt.local.http.base" and record.levelno == logging.ERROR
     ]
     assert [line for line in logged if body["trace"] in line and "/instances/usage" in line]
     # Answers under 500 carry a trace too, but are not errors of the service: not logged so.

@@ -31,7 +31,7 @@ def crn(runtime: LocalRuntime) -> str:
 
 
 def test_a_sampler_job_runs_to_counts(runtime: LocalRuntime, crn: str) -> None:
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     before = runtime.usage(crn)["usage_consumed_seconds"]
     job_id = runtime.create_job(crn, "me", sampler_body(IDEAL, bell(), shots=200))["id"]
@@ -59,7 +59,7 @@ def test_a_sampler_job_runs_to_counts(runtime: LocalRuntime, crn: str) -> None:
 def test_a_noisy_device_runs_a_bell_pair(runtime: LocalRuntime, crn: str) -> None:
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     configuration = runtime.backend_configuration(crn, SMALL_DEVICE)
     pass_manager = generate_preset_pass_manager(
@@ -81,7 +81,7 @@ def test_an_estimator_job_gives_expectation_values(runtime: LocalRuntime, crn: s
     import numpy as np
     from qiskit import QuantumCircuit
 
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     circuit = QuantumCircuit(2)
     circuit.h(0)

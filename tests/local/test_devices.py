@@ -29,7 +29,7 @@ from jupyter_qrt.local.devices import (
     builtin_catalog,
     ibm_snapshot_catalog,
 )
-from jupyter_qrt.local.noise import noise_model_for
+from jupyter_qrt.local.execution.noise import noise_model_for
 from jupyter_qrt.runtime.errors import BackendNotFoundError
 
 HARDWARE = ["qrt_wren", "qrt_robin", "qrt_kestrel", "qrt_pelican", "qrt_gannet"]

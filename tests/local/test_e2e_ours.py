@@ -99,7 +99,7 @@ def test_init_with_no_instance_finds_the_keys_instance(
 ) -> None:
     without_instance = {k: v for k, v in service_env.items() if k != "QISKIT_IBM_INSTANCE"}
 
-    with caplog.at_level(logging.WARNING, logger="jupyter_qrt.runtime.service"):
+    with caplog.at_level(logging.WARNING, logger="jupyter_qrt.runtime.facade.service"):
         service = RuntimeService(env=without_instance)
 
     assert service.instance == local_service.instance
@@ -500,7 +500,7 @@ def test_usage_grows_by_what_a_job_is_charged(
 def test_a_non_isa_circuit_sent_raw_fails_with_its_reason(
     our_service: RuntimeService, bell: QuantumCircuit
 ) -> None:
-    from jupyter_qrt.runtime.encoding import dumps, sampler_params
+    from jupyter_qrt.runtime.wire.encoding import dumps, sampler_params
 
     # Our Sampler refuses it before sending; through the REST resource it reaches the device.
     body = {

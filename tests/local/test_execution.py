@@ -33,8 +33,8 @@ from jupyter_qrt.local.execution import (
     run_sampler,
 )
 from jupyter_qrt.local.execution.inputs import device_target
-from jupyter_qrt.runtime.encoding import dumps
-from jupyter_qrt.runtime.result_types import DoubleSliceSpan
+from jupyter_qrt.runtime.wire.encoding import dumps
+from jupyter_qrt.runtime.wire.result_types import DoubleSliceSpan
 
 NO_PARAMETERS = np.array([], dtype=float)  # the wire form of "no parameter values"
 

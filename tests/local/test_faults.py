@@ -115,7 +115,7 @@ class Service:
         return listed
 
     def results(self, job_id: str) -> Any:
-        from jupyter_qrt.runtime.decoding import loads
+        from jupyter_qrt.runtime.wire.decoding import loads
 
         answer = self.http.get(f"{self.api}/jobs/{job_id}/results", timeout=60)
         assert answer.status_code == 200, f"{job_id}: {answer.status_code} {answer.text[:300]}"
@@ -166,7 +166,7 @@ def services() -> Iterator[list[Service]]:
 
 
 def _bodies() -> list[tuple[str, Submitted]]:
-    from jupyter_qrt.runtime.encoding import dumps
+    from jupyter_qrt.runtime.wire.encoding import dumps
 
     slow = dumps(sampler_body(IDEAL, bell(20), bell(20), shots=SLOW_SHOTS))
     quick = dumps(sampler_body(IDEAL, bell(2), shots=BELL_SHOTS))

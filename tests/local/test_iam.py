@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from jupyter_qrt.local.iam import (
+from jupyter_qrt.local.identity.iam import (
     APIKEY_GRANT_TYPE,
     SECRET_FILE_NAME,
     BearerRejected,

@@ -12,15 +12,15 @@ import pytest
 from tornado import web
 from tornado.routing import URLSpec
 
-from jupyter_qrt.local.app import service_routes
-from jupyter_qrt.local.handlers_base import (
+from jupyter_qrt.local.http.app import service_routes
+from jupyter_qrt.local.http.base import (
     PUBLIC_BODY_LIMIT,
     NotFoundHandler,
     ServiceContext,
     ServiceHandler,
 )
-from jupyter_qrt.local.iam import TokenSigner
-from jupyter_qrt.local.openapi import load_openapi, openapi_text
+from jupyter_qrt.local.http.openapi import load_openapi, openapi_text
+from jupyter_qrt.local.identity.iam import TokenSigner
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 

@@ -17,7 +17,8 @@ import pytest
 
 from jupyter_qrt.local.core import LocalRuntime
 from jupyter_qrt.local.devices import DeviceCatalog, builtin_catalog
-from jupyter_qrt.local.job_queue import MAX_ATTEMPTS, limit_reached
+from jupyter_qrt.local.jobs.queue import MAX_ATTEMPTS
+from jupyter_qrt.local.store.usage import limit_reached
 
 from .core_helpers import (
     IDEAL,
@@ -82,7 +83,7 @@ def test_dedicated_session_jobs_go_first_across_devices(
 def test_jobs_held_by_a_usage_limit_say_why_and_leave_the_queue(
     runtime: LocalRuntime, long_body: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="jupyter_qrt.local.job_queue")
+    caplog.set_level(logging.WARNING, logger="jupyter_qrt.local.jobs.queue")
     crn = runtime.default_instance.crn
     course = runtime.create_instance("course")
     blocker = runtime.create_job(crn, "me", long_body)["id"]

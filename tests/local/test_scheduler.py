@@ -191,7 +191,7 @@ def test_a_stopped_service_runs_its_jobs_after_a_restart(
 
 def test_after_a_crash_every_job_ends_completed_or_failed_with_a_reason(tmp_path: Path) -> None:
     """kill -9 a service with jobs running and queued, start another: none is lost."""
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     script = textwrap.dedent(
         """

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.local import store as store_module
 from jupyter_qrt.local.core import LocalRuntime
+from jupyter_qrt.local.store import database as store_module
 
 from .core_helpers import IDEAL, long_circuit, sampler_body
 
@@ -90,9 +90,9 @@ def test_jobs_run_while_the_process_holds_more_than_1024_files(tmp_path: Path) -
 def test_an_outcome_the_database_refused_is_recorded_once_it_can_be(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
-    caplog.set_level(logging.WARNING, logger="jupyter_qrt.local.run_outcomes")
+    caplog.set_level(logging.WARNING, logger="jupyter_qrt.local.workers.outcomes")
     # Writes give up after 0.2 s instead of 10 s of waiting for the lock.
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
     runtime = LocalRuntime(tmp_path, workers=1)
@@ -139,7 +139,7 @@ def _retry_delay(record: logging.LogRecord) -> float:
 def test_a_cancel_is_handled_while_a_broken_worker_waits_to_restart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="jupyter_qrt.local.scheduler")
+    caplog.set_level(logging.ERROR, logger="jupyter_qrt.local.workers.scheduler")
     runtime = LocalRuntime(tmp_path, workers=2)
     runtime.start()
     try:

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from jupyter_qrt.local.openapi import load_openapi
+from jupyter_qrt.local.http.openapi import load_openapi
 from jupyter_qrt.local.server import LocalService
 
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"

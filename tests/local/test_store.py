@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_qrt.local import store as store_module
 from jupyter_qrt.local.core import LocalRuntime
-from jupyter_qrt.local.store import DB_FILENAME, SCHEMA_VERSION, Store, StoreError, open_readonly
+from jupyter_qrt.local.store import database as store_module
+from jupyter_qrt.local.store.database import (
+    DB_FILENAME,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    open_readonly,
+)
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from jupyter_qrt.runtime.auth import IAMAuth, RuntimeAuth
-from jupyter_qrt.runtime.rest import RuntimeAPI
-from jupyter_qrt.runtime.transport import Transport
+from jupyter_qrt.runtime.http.auth import IAMAuth, RuntimeAuth
+from jupyter_qrt.runtime.http.rest import RuntimeAPI
+from jupyter_qrt.runtime.http.transport import Transport
 
 from .fake_ibm import FakeIBMCloud
 

@@ -14,13 +14,13 @@ from jupyter_qrt.runtime.accounts import (
     AccountStore,
     resolve_account,
 )
-from jupyter_qrt.runtime.auth import BearerAuth, IAMAuth
-from jupyter_qrt.runtime.crn import CRN_SHAPE
+from jupyter_qrt.runtime.accounts.crn import CRN_SHAPE
 from jupyter_qrt.runtime.errors import (
     AccountNotFoundError,
     InvalidInputError,
     QRTError,
 )
+from jupyter_qrt.runtime.http.auth import BearerAuth, IAMAuth
 from jupyter_qrt.runtime.redact import mask_secret
 
 TOKEN = "fake-api-key-for-tests-only-9Qa2"

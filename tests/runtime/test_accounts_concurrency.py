@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_qrt.runtime import account_file
 from jupyter_qrt.runtime.accounts import Account, AccountStore
+from jupyter_qrt.runtime.accounts import file as account_file
 
 WORKERS = 8
 SAVES_EACH = 5

@@ -321,7 +321,7 @@ def test_a_file_system_without_locks_gives_one_clear_error(
 ) -> None:
     import errno
 
-    from jupyter_qrt.runtime import account_file
+    from jupyter_qrt.runtime.accounts import file as account_file
 
     store.save(Account(token=TOKEN), name="kept")
     before = store.path.read_bytes()

@@ -8,16 +8,16 @@ import traceback
 
 import pytest
 
-from jupyter_qrt.runtime.auth import (
+from jupyter_qrt.runtime.errors import APIError, AuthError, TransportError
+from jupyter_qrt.runtime.http.auth import (
     IBM_API_VERSION,
     BearerAuth,
     IAMAuth,
     RuntimeAuth,
     ServiceCRNAuth,
 )
-from jupyter_qrt.runtime.errors import APIError, AuthError, TransportError
-from jupyter_qrt.runtime.rest import RuntimeAPI
-from jupyter_qrt.runtime.transport import Transport
+from jupyter_qrt.runtime.http.rest import RuntimeAPI
+from jupyter_qrt.runtime.http.transport import Transport
 
 from .conftest import SleepRecorder
 from .fake_ibm import FakeIBMCloud

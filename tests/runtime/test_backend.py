@@ -16,9 +16,9 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 
-from jupyter_qrt.runtime.backend import BackendStatus, RuntimeBackend
+from jupyter_qrt.runtime.backends.backend import BackendStatus, RuntimeBackend
+from jupyter_qrt.runtime.backends.isa import check_isa
 from jupyter_qrt.runtime.errors import InvalidInputError, QRTError
-from jupyter_qrt.runtime.isa import check_isa
 
 _SPEC = importlib.util.find_spec("qiskit_ibm_runtime")
 assert _SPEC is not None

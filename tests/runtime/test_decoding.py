@@ -17,11 +17,11 @@ from qiskit.circuit import QuantumCircuit
 from qiskit.primitives.containers import BitArray, DataBin, PrimitiveResult, SamplerPubResult
 from qiskit.quantum_info import PauliList, SparsePauliOp
 
-from jupyter_qrt.runtime._npy import decode_npy, encode_npy
-from jupyter_qrt.runtime.decoding import decode_result, loads
-from jupyter_qrt.runtime.encoding import dumps
 from jupyter_qrt.runtime.errors import InvalidInputError
-from jupyter_qrt.runtime.result_types import (
+from jupyter_qrt.runtime.wire.decoding import decode_result, loads
+from jupyter_qrt.runtime.wire.encoding import dumps
+from jupyter_qrt.runtime.wire.npy import decode_npy, encode_npy
+from jupyter_qrt.runtime.wire.result_types import (
     DoubleSliceSpan,
     EstimatorPubResult,
     ExecutionSpans,

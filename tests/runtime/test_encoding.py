@@ -16,15 +16,15 @@ from qiskit.circuit import ClassicalRegister, IfElseOp, Parameter, QuantumCircui
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.quantum_info import SparsePauliOp
 
-from jupyter_qrt.runtime.decoding import loads
-from jupyter_qrt.runtime.encoding import (
+from jupyter_qrt.runtime.errors import InvalidInputError
+from jupyter_qrt.runtime.wire.decoding import loads
+from jupyter_qrt.runtime.wire.encoding import (
     QPY_VERSION_CAP,
     dumps,
     encode_circuit,
     estimator_params,
     sampler_params,
 )
-from jupyter_qrt.runtime.errors import InvalidInputError
 
 
 def _bell() -> QuantumCircuit:

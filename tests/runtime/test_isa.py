@@ -16,9 +16,9 @@ from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 from qiskit.circuit import Parameter
 from qiskit.transpiler import Target, generate_preset_pass_manager
 
+from jupyter_qrt.runtime.backends.isa import check_isa
+from jupyter_qrt.runtime.backends.target import target_from_json
 from jupyter_qrt.runtime.errors import NotISAError
-from jupyter_qrt.runtime.isa import check_isa
-from jupyter_qrt.runtime.target import target_from_json
 
 _SPEC = importlib.util.find_spec("qiskit_ibm_runtime")
 assert _SPEC is not None

@@ -14,11 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qiskit.circuit import QuantumCircuit
 
-from jupyter_qrt.runtime._primitive_options import SCHEMAS, PrimitiveKind, Schema
-from jupyter_qrt.runtime._primitive_options import program_options as settle
-from jupyter_qrt.runtime.encoding import estimator_params, sampler_params
 from jupyter_qrt.runtime.errors import InvalidInputError
-from jupyter_qrt.runtime.options import EstimatorOptions, Options, SamplerOptions, runtime_fields
+from jupyter_qrt.runtime.wire.encoding import estimator_params, sampler_params
+from jupyter_qrt.runtime.wire.options import (
+    EstimatorOptions,
+    Options,
+    SamplerOptions,
+    runtime_fields,
+)
+from jupyter_qrt.runtime.wire.primitive_options import SCHEMAS, PrimitiveKind, Schema
+from jupyter_qrt.runtime.wire.primitive_options import program_options as settle
 
 
 def program_options(options: Options) -> dict[str, object]:

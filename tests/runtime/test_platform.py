@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_qrt.runtime.auth import IAMAuth
 from jupyter_qrt.runtime.errors import AuthError, TransportError
-from jupyter_qrt.runtime.platform import Instance, list_instances
+from jupyter_qrt.runtime.http.auth import IAMAuth
+from jupyter_qrt.runtime.http.platform import Instance, list_instances
 
 from .fake_ibm import FakeIBMCloud
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.runtime.auth import IAMAuth, RuntimeAuth
 from jupyter_qrt.runtime.errors import (
     APIError,
     BackendNotFoundError,
@@ -19,8 +18,9 @@ from jupyter_qrt.runtime.errors import (
     NotFoundError,
     SessionNotFoundError,
 )
-from jupyter_qrt.runtime.rest import RuntimeAPI
-from jupyter_qrt.runtime.transport import Transport
+from jupyter_qrt.runtime.http.auth import IAMAuth, RuntimeAuth
+from jupyter_qrt.runtime.http.rest import RuntimeAPI
+from jupyter_qrt.runtime.http.transport import Transport
 
 from .conftest import SleepRecorder
 from .fake_ibm import FakeIBMCloud

@@ -102,7 +102,7 @@ def test_service_uses_a_saved_account_by_name(fake_ibm: FakeIBMCloud, tmp_path: 
 def test_without_an_instance_the_free_one_is_picked_and_named(
     fake_ibm: FakeIBMCloud, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="jupyter_qrt.runtime.service")
+    caplog.set_level(logging.WARNING, logger="jupyter_qrt.runtime.facade.service")
     service = RuntimeService(Account(channel="ibm_quantum_platform", token=fake_ibm.api_key))
     assert service.instance == fake_ibm.crn
     assert "open-instance" in caplog.text
@@ -227,7 +227,7 @@ def _split_circuits(body: str) -> tuple[str, list[QuantumCircuit]]:
     same circuit can give different bytes from one dump to the next (in either client); the
     circuits are therefore compared decoded, and everything else byte for byte.
     """
-    from jupyter_qrt.runtime.decoding import loads
+    from jupyter_qrt.runtime.wire.decoding import loads
 
     pattern = re.compile(r'\{"__type__": "QuantumCircuit", "__value__": "[^"]*"\}')
     circuits = [loads(m.group(0)) for m in pattern.finditer(body)]
@@ -447,7 +447,7 @@ def test_batch_cancel_and_reattach(service: RuntimeService, fake_ibm: FakeIBMClo
 def test_wait_reads_again_soon_then_backs_off_to_the_poll_interval(
     service: RuntimeService, fake_ibm: FakeIBMCloud
 ) -> None:
-    from jupyter_qrt.runtime.job import Job
+    from jupyter_qrt.runtime.facade.job import Job
 
     backend = service.backend(BACKEND)
     submitted = Sampler(mode=backend).run([isa(bell(), backend)])

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from qiskit.transpiler import Target
 
+from jupyter_qrt.runtime.backends.target import target_from_json
 from jupyter_qrt.runtime.errors import InvalidInputError
-from jupyter_qrt.runtime.target import target_from_json
 
 _SPEC = importlib.util.find_spec("qiskit_ibm_runtime")
 assert _SPEC is not None

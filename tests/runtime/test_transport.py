@@ -9,7 +9,6 @@ from email.utils import formatdate
 import pytest
 import requests
 
-from jupyter_qrt.runtime.auth import IAMAuth, RuntimeAuth
 from jupyter_qrt.runtime.errors import (
     APIError,
     AuthError,
@@ -20,9 +19,10 @@ from jupyter_qrt.runtime.errors import (
     RateLimitedError,
     TransportError,
 )
-from jupyter_qrt.runtime.rest import RuntimeAPI
-from jupyter_qrt.runtime.retry_policy import RetryPolicy, parse_retry_after
-from jupyter_qrt.runtime.transport import Transport
+from jupyter_qrt.runtime.http.auth import IAMAuth, RuntimeAuth
+from jupyter_qrt.runtime.http.rest import RuntimeAPI
+from jupyter_qrt.runtime.http.retry import RetryPolicy, parse_retry_after
+from jupyter_qrt.runtime.http.transport import Transport
 
 from .conftest import SleepRecorder
 from .fake_ibm import FakeIBMCloud

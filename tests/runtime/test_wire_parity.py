@@ -31,10 +31,10 @@ from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import CouplingMap
 
-from jupyter_qrt.runtime import result_types
-from jupyter_qrt.runtime.decoding import loads
-from jupyter_qrt.runtime.encoding import dumps, estimator_params, sampler_params
 from jupyter_qrt.runtime.errors import InvalidInputError
+from jupyter_qrt.runtime.wire import result_types
+from jupyter_qrt.runtime.wire.decoding import loads
+from jupyter_qrt.runtime.wire.encoding import dumps, estimator_params, sampler_params
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

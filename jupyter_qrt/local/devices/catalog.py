@@ -36,7 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...runtime.errors import BackendNotFoundError
+from jupyter_qrt.runtime.errors import BackendNotFoundError
+
 from .configuration import MAX_SHOTS, device_configuration, ideal_simulator_configuration
 from .profiles import EAGLE_LIKE, FALCON_LIKE, HERON_LIKE, ProcessorProfile
 from .topologies import (

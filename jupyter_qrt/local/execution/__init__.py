@@ -10,8 +10,8 @@ just the result; :func:`execute_sampler` / :func:`execute_estimator` the whole r
   ``[circuit, observables, ndarray, precision|None]``) or as anything qiskit's pub classes take.
 - Circuits must be ISA circuits of the device (the official client's rule); the ideal simulator
   also takes other gates and decomposes them itself.
-- Noisy devices simulate with the device's noise model (:mod:`jupyter_qrt.local.noise`); the
-  ideal simulator samples exactly (Sampler) and computes exact expectation values (Estimator).
+- Noisy devices simulate with the device's noise model (:mod:`.noise`); the ideal simulator
+  samples exactly (Sampler) and computes exact expectation values (Estimator).
 - Twirling, dynamical decoupling and error mitigation are accepted, not simulated: the job's log
   says so and the result metadata reports them off.
 

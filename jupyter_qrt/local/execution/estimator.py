@@ -31,7 +31,8 @@ from qiskit.quantum_info import Pauli
 from qiskit_aer import AerSimulator
 from qiskit_aer.library import SaveExpectationValue
 
-from ..devices import Device
+from jupyter_qrt.local.devices import Device
+
 from .inputs import (
     RunSettings,
     check_shots,

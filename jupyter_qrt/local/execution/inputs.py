@@ -23,13 +23,14 @@ from qiskit.primitives.containers.observables_array import ObservablesArray
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.transpiler import Target
 
-from ...runtime.errors import NotISAError
-from ...runtime.isa import check_isa
-from ...runtime.target import target_from_json
-from ..devices import Device
-from ..devices.configuration import IDEAL_SIMULATOR_BASIS
-from ..devices.profiles import CONTROL_FLOW
-from ..devices.timing import circuit_duration
+from jupyter_qrt.local.devices import Device
+from jupyter_qrt.local.devices.configuration import IDEAL_SIMULATOR_BASIS
+from jupyter_qrt.local.devices.profiles import CONTROL_FLOW
+from jupyter_qrt.local.devices.timing import circuit_duration
+from jupyter_qrt.runtime.backends.isa import check_isa
+from jupyter_qrt.runtime.backends.target import target_from_json
+from jupyter_qrt.runtime.errors import NotISAError
+
 from .report import ExecutionError, JobLog
 
 __all__ = [

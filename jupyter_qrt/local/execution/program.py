@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..devices import Device
-from ..job_request import PROGRAMS
+from jupyter_qrt.local.devices import Device
+from jupyter_qrt.local.jobs.request import PROGRAMS
+
 from .estimator import execute_estimator
 from .inputs import pub_list
 from .report import ExecutionError, ExecutionReport

@@ -11,9 +11,9 @@ from typing import Any
 
 from qiskit.primitives import PrimitiveResult
 
-from ...runtime.errors import QRTError
-from ..devices import Device
-from ..job_reasons import INVALID_PUB
+from jupyter_qrt.local.devices import Device
+from jupyter_qrt.local.job_reasons import INVALID_PUB
+from jupyter_qrt.runtime.errors import QRTError
 
 __all__ = ["JOB_OVERHEAD_SECONDS", "ExecutionError", "ExecutionReport", "JobLog"]
 

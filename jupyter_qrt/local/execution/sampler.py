@@ -18,9 +18,10 @@ from qiskit.primitives import PrimitiveResult
 from qiskit.primitives.containers import BitArray, DataBin, SamplerPubResult
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
-from ...runtime.result_types import DoubleSliceSpan, ExecutionSpans
-from ..devices import Device
-from ..job_request import DEFAULT_SHOTS
+from jupyter_qrt.local.devices import Device
+from jupyter_qrt.local.jobs.request import DEFAULT_SHOTS
+from jupyter_qrt.runtime.wire.result_types import DoubleSliceSpan, ExecutionSpans
+
 from .inputs import RunSettings, device_target, positive_int, runnable_circuit, sampler_pub
 from .report import ExecutionReport, JobLog, completed_report
 from .simulate import ShotBits, pack_register, run_shots

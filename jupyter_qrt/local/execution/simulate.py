@@ -18,9 +18,10 @@ from qiskit import QuantumCircuit
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit_aer import AerSimulator
 
-from ..devices import Device
-from ..job_reasons import INTERNAL_ERROR
-from ..noise import noise_model_for
+from jupyter_qrt.local.devices import Device
+from jupyter_qrt.local.job_reasons import INTERNAL_ERROR
+
+from .noise import noise_model_for
 from .report import ExecutionError
 
 __all__ = ["ShotBits", "active_qubits", "pack_register", "run_shots", "simulation_failure"]

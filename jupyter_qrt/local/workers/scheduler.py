@@ -1,0 +1,394 @@
+"""The scheduler of the local runtime service: worker processes and the thread that feeds them.
+
+One thread (the dispatcher) owns the worker processes. It hands the next queued job (see
+:meth:`.JobQueue.claim_next`) to each ready, idle worker, receives the outcome and records it,
+and stops runs: a cancelled job's worker, or one past its ``cost`` deadline, is killed and
+replaced by a fresh process, so a stop takes effect at once whatever the simulator is doing.
+
+The dispatcher never sleeps on anything but its wait for messages, so cancellations, deadlines
+and results are handled within moments whatever else goes on:
+
+- A worker that dies before it is ready (a broken installation) is restarted after a back-off
+  that doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- An outcome is written to the database before its worker's slot is cleared. If the write fails
+  (e.g. the database is locked or the disk is full), the outcome is kept and written again about
+  once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
+  the next restart.
+
+Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
+(its CPU affinity, e.g. a container's share) divided by the number of workers: OpenMP threads of
+several processes competing for the same cores make every run many times slower than running
+them one after the other.
+
+Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
+
+The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
+the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
+selector serves the scheduler's whole life: a worker's socket is registered when the worker is
+started and unregistered before the socket is closed (a closed socket left registered would
+block a new one that gets the same descriptor number).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+
+from jupyter_qrt.local.job_reasons import WORKER_DIED
+from jupyter_qrt.local.jobs.queue import JobQueue
+
+from .outcomes import OutcomeWriter
+from .protocol import (
+    JobDone,
+    JobFailed,
+    RunJob,
+    WorkerInit,
+    WorkerReady,
+    encode_message,
+    receive_message,
+    send_message,
+)
+from .slot import WorkerSlot, spawn_worker
+
+__all__ = ["Scheduler", "WorkerSlot"]
+
+log = logging.getLogger(__name__)
+
+_MAX_RESTART_DELAY = 30.0
+_JOIN_SECONDS = 10.0
+
+
+class Scheduler:
+    """Runs queued jobs in worker processes.
+
+    Parameters
+    ----------
+    queue
+        Claims jobs and records outcomes.
+    init
+        What every worker is told at start (database path, device catalog, log level).
+    workers
+        Number of worker processes (jobs that run at the same time).
+    tick
+        Called about once a second from the dispatcher thread (session expiry).
+    threads_per_worker
+        Simulator threads of each worker; default: usable cores // workers (at least 1). An
+        ``OMP_NUM_THREADS`` in the environment wins over both.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        init: WorkerInit,
+        workers: int,
+        tick: Callable[[], None] = lambda: None,
+        threads_per_worker: int | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
+        self._queue = queue
+        # Encoded once: the catalog inside may be large, and it may be built further (by other
+        # threads) while the service runs.
+        self._init = encode_message(init)
+        self._size = workers
+        self._tick = tick
+        self._slots: list[WorkerSlot] = []
+        self._lock = threading.Lock()
+        self._cancel_requests: set[str] = set()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._restart_delay = 0.0
+        self._restart_at = 0.0
+        self._outcomes = OutcomeWriter()
+        self._serial = 0
+
+    # ------------------------------------------------------------- public API
+    def start(self) -> None:
+        """Start the worker processes and the dispatcher thread.
+
+        If any of them cannot be started, the workers started so far are killed and the error
+        is raised; the scheduler cannot be started again then.
+        """
+        if self._thread is not None:
+            return
+        if not sys.executable:
+            raise RuntimeError(
+                "Cannot start worker processes: this Python does not know its own executable "
+                "(sys.executable is empty)."
+            )
+        try:
+            for _ in range(self._size):
+                self._slots.append(self._spawn())
+            self._thread = threading.Thread(target=self._run, name="qrt-scheduler", daemon=True)
+            self._thread.start()
+        except BaseException:
+            self._thread = None
+            self._close()
+            raise
+
+    def stop(self) -> list[str]:
+        """Stop the dispatcher and kill every worker; return the ids of the jobs they ran."""
+        self._stopping.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(_JOIN_SECONDS)
+            if self._thread.is_alive():  # pragma: no cover - the loop never blocks that long
+                log.warning("The scheduler thread did not stop within %s s", _JOIN_SECONDS)
+        interrupted = [slot.job.job_id for slot in self._slots if slot.job is not None]
+        self._close()
+        self._outcomes.retry(last_chance=True)
+        return interrupted
+
+    def wake(self) -> None:
+        """Make the dispatcher look at the queue now (thread-safe)."""
+        # A full or closed wake-up socket means a wake-up is pending already, or moot.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def cancel(self, job_id: str) -> None:
+        """Stop the run of a job that was cancelled (thread-safe; its worker is replaced)."""
+        with self._lock:
+            self._cancel_requests.add(job_id)
+        self.wake()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the current workers (not of slots waiting to restart one)."""
+        return [slot.process.pid for slot in list(self._slots) if slot.restart_at is None]
+
+    # ---------------------------------------------------------- the dispatcher
+    def _run(self) -> None:
+        next_tick = 0.0
+        while not self._stopping.is_set():
+            try:
+                self._outcomes.retry()
+                self._stop_cancelled()
+                self._stop_overdue()
+                self._replace_dead()
+                self._restart_due()
+                self._dispatch()
+                now = time.monotonic()
+                if now >= next_tick:
+                    next_tick = now + 1.0
+                    self._tick()
+                self._wait(min(next_tick, self._next_wake()) - time.monotonic())
+            except Exception:
+                # The loop must outlive any one failure (a locked database, a bad message).
+                log.exception("The job scheduler hit an error; it carries on")
+                self._stopping.wait(0.5)
+
+    def _wait(self, timeout: float) -> None:
+        # Registered: the wake-up socket and the socket of every live worker (a slot waiting for
+        # its restart holds a closed socket, unregistered when it was killed).
+        events = self._selector.select(max(timeout, 0.0))
+        for key, _ in events:
+            if key.fileobj is self._wake_r:
+                with contextlib.suppress(OSError):
+                    while self._wake_r.recv(4096):
+                        pass
+                continue
+            slot = key.data
+            # An earlier message may have replaced this slot (its worker died meanwhile).
+            if any(current is slot for current in self._slots):
+                self._receive(slot)
+
+    def _receive(self, slot: WorkerSlot) -> None:
+        message = receive_message(slot.sock)
+        if message is None:
+            self._worker_died(slot)
+            return
+        if isinstance(message, WorkerReady):
+            slot.ready = True
+            # Workers start fine: no back-off for the next one (slots already waiting keep theirs).
+            self._restart_delay = 0.0
+            self._restart_at = 0.0
+            log.debug("Worker %s ready (pid %d)", slot.name, message.pid)
+            return
+        job = slot.job
+        if job is None or getattr(message, "job_id", None) != job.job_id:
+            log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
+            return
+        if isinstance(message, JobDone):
+            write = partial(
+                self._queue.complete,
+                message.job_id,
+                message.result_zlib,
+                quantum_seconds=message.quantum_seconds,
+                metrics=message.metrics,
+                qiskit_version=message.qiskit_version,
+                logs=message.logs,
+            )
+            self._outcomes.write(job.job_id, "completed", write)
+        elif isinstance(message, JobFailed):
+            write = partial(
+                self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
+            )
+            self._outcomes.write(job.job_id, "failed", write)
+        else:
+            return
+        # Only now: a slot cleared before its outcome is written would lose the job.
+        slot.job = None
+        slot.deadline = None
+
+    def _dispatch(self) -> None:
+        for slot in self._slots:
+            if not slot.ready or slot.job is not None:
+                continue
+            job = self._queue.claim_next(slot.name)
+            if job is None:
+                return
+            try:
+                send_message(
+                    slot.sock, RunJob(job.job_id, job.program_id, job.backend, job.log_level)
+                )
+            except OSError:
+                self._queue.requeue(
+                    [job.job_id], "Its worker stopped before the run began; queued again."
+                )
+                slot.ready = False
+                continue
+            slot.job = job
+            slot.deadline = time.monotonic() + job.cost
+
+    def _stop_cancelled(self) -> None:
+        with self._lock:
+            requests, self._cancel_requests = self._cancel_requests, set()
+        for index, slot in enumerate(self._slots):
+            if slot.job is not None and slot.job.job_id in requests:
+                # The job is Cancelled in the database already (by whoever cancelled it).
+                log.info("Stopping job %s (cancelled) on %s", slot.job.job_id, slot.name)
+                slot.job = None
+                slot.deadline = None
+                self._replace(index)
+
+    def _stop_overdue(self) -> None:
+        now = time.monotonic()
+        for index, slot in enumerate(self._slots):
+            job = slot.job
+            if job is not None and slot.deadline is not None and now >= slot.deadline:
+                log.info("Stopping job %s: past its max execution time", job.job_id)
+                write = partial(self._queue.stop_too_long, job.job_id, job.cost)
+                self._outcomes.write(job.job_id, "ran past its max execution time", write)
+                slot.job = None
+                slot.deadline = None
+                self._replace(index)
+
+    def _replace_dead(self) -> None:
+        for index, slot in enumerate(self._slots):
+            if slot.restart_at is None and slot.process.poll() is not None:
+                self._worker_died(slot, index)
+
+    def _worker_died(self, slot: WorkerSlot, index: int | None = None) -> None:
+        try:
+            code: int | None = slot.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None  # the socket closed but the process lingers: _replace kills it
+        job = slot.job
+        if job is not None:
+            reason = (
+                f"The worker process running this job stopped unexpectedly (exit code {code}). "
+                "The job may need more memory than this machine has: try fewer qubits, shots "
+                "or pubs, or submit it again."
+            )
+            write = partial(self._queue.fail, job.job_id, WORKER_DIED, reason)
+            self._outcomes.write(job.job_id, "failed (its worker died)", write)
+            slot.job = None
+            slot.deadline = None
+        elif not slot.ready:
+            # Died before it was ready: back off, so a broken installation does not spin.
+            self._back_off()
+            log.error(
+                "Worker %s exited during start-up (exit code %s); retrying in %.0f s",
+                slot.name,
+                code,
+                self._restart_delay,
+            )
+        self._replace(self._slots.index(slot) if index is None else index)
+
+    def _replace(self, index: int) -> None:
+        """Kill the slot's worker and start a new one, or schedule that after the back-off."""
+        slot = self._slots[index]
+        self._kill(slot)
+        slot.ready = False
+        if self._restart_at > time.monotonic():
+            slot.restart_at = self._restart_at
+            return
+        self._start_worker(index)
+
+    def _restart_due(self) -> None:
+        now = time.monotonic()
+        for index, slot in enumerate(self._slots):
+            if slot.restart_at is not None and now >= slot.restart_at:
+                self._start_worker(index)
+
+    def _start_worker(self, index: int) -> None:
+        try:
+            self._slots[index] = self._spawn()
+        except OSError as exc:
+            # E.g. out of processes or file descriptors: try again after a pause.
+            self._back_off()
+            self._slots[index].restart_at = self._restart_at
+            log.error(
+                "Could not start a worker process (%s); retrying in %.0f s",
+                exc,
+                self._restart_delay,
+            )
+
+    def _back_off(self) -> None:
+        self._restart_delay = min(max(self._restart_delay * 2, 1.0), _MAX_RESTART_DELAY)
+        self._restart_at = time.monotonic() + self._restart_delay
+
+    def _next_wake(self) -> float:
+        times = [slot.deadline for slot in self._slots if slot.deadline is not None]
+        times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
+        retry = self._outcomes.next_retry
+        if retry is not None:
+            times.append(retry)
+        return min(times, default=time.monotonic() + 1.0)
+
+    def _spawn(self) -> WorkerSlot:
+        self._serial += 1
+        slot = spawn_worker(f"worker-{self._serial}", self._init, self._threads)
+        try:
+            self._selector.register(slot.sock, selectors.EVENT_READ, slot)
+        except BaseException:
+            slot.kill()
+            raise
+        return slot
+
+    def _kill(self, slot: WorkerSlot) -> None:
+        """Kill the slot's worker; its socket leaves the selector before it is closed."""
+        # Not registered: the slot was killed before (it waits for its restart).
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(slot.sock)
+        slot.kill()
+
+    def _close(self) -> None:
+        """Kill every worker and close the selector and the wake-up sockets."""
+        for slot in self._slots:
+            self._kill(slot)
+        self._slots.clear()
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

@@ -1,0 +1,9 @@
+"""The wire format: what a job body and a result look like on the wire.
+
+Owns the encoding of pubs and options into a job's ``params`` (:mod:`.encoding`, :mod:`.pubs`,
+:mod:`.options`, :mod:`.primitive_options`), identical to qiskit-ibm-runtime's ``RuntimeEncoder``,
+and the decoding of results into real ``qiskit.primitives`` objects (:mod:`.decoding`,
+:mod:`.result_types`, :mod:`.npy`).
+
+May import: :mod:`jupyter_qrt.runtime.errors`, numpy, qiskit. It knows no HTTP and no account.
+"""
