@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from jupyter_qrt.runtime.redact import mask_secret
 
-from .identity.registry import InstanceInfo, key_id_of
+from .identity.keys import key_id_of
+from .identity.records import InstanceInfo
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 from .service_error import ServiceError
 from .store.database import StoreError

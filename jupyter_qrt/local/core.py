@@ -36,7 +36,8 @@ from typing import Any
 
 from .devices import Device, DeviceCatalog, builtin_catalog
 from .devices.summary import device_status, device_summary
-from .identity.registry import IdentityRegistry, InstanceInfo, KeyInfo
+from .identity.records import InstanceInfo, KeyInfo
+from .identity.registry import IdentityRegistry
 from .jobs.queue import REQUEUED_AFTER_STOP, JobQueue
 from .jobs.registry import MAX_PAGE_SIZE, JobRegistry
 from .jobs.request import DEFAULT_COST_SECONDS

@@ -16,7 +16,7 @@ from typing import Any
 from jupyter_qrt.runtime.accounts.crn import CRN
 from jupyter_qrt.runtime.errors import InvalidInputError
 
-from .registry import InstanceInfo, pricing_type
+from .records import InstanceInfo, pricing_type
 
 __all__ = [
     "PLAN_ID_PREFIX",

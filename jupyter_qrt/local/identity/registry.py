@@ -15,18 +15,14 @@ counts at once.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import math
-import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from jupyter_qrt.local.service_error import (
@@ -41,16 +37,20 @@ from jupyter_qrt.local.store.timestamps import iso_z
 from jupyter_qrt.local.store.usage import limit_reached
 from jupyter_qrt.runtime.redact import mask_secret
 
+from .keys import key_id_of, key_matches, new_key, read_key_file, split_key, write_key_file
+from .records import (
+    InstanceInfo,
+    KeyInfo,
+    instance_info,
+    key_info,
+    pricing_type,
+)
+
 __all__ = [
     "DEFAULT_INSTANCE_NAME",
     "DEFAULT_KEY_FILENAME",
     "DEFAULT_KEY_NAME",
-    "PLAN_PRICING",
     "IdentityRegistry",
-    "InstanceInfo",
-    "KeyInfo",
-    "key_id_of",
-    "pricing_type",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,74 +60,8 @@ DEFAULT_KEY_NAME = "default"
 DEFAULT_KEY_FILENAME = "default-key"
 DEFAULT_USER_ID = "local-user"
 
-_KEY_PREFIX = "qrt"
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-#: Plan names people know from IBM Quantum Platform (and two local ones), and the pricing type
-#: an instance of the plan has (what Global Catalog reports for it).
-PLAN_PRICING: Mapping[str, str] = MappingProxyType(
-    {
-        "open": "free",
-        "lite": "free",
-        "trial": "trial",
-        "pay-as-you-go": "paygo",
-        "paygo": "paygo",
-        "standard": "paygo",
-        "flex": "subscription",
-        "premium": "subscription",
-        "dedicated": "subscription",
-        "internal": "free",
-        "local": "free",
-        "classroom": "free",
-    }
-)
 #: The most a usage limit can be (about 31 700 years): beyond it a number is surely a mistake.
 _MAX_LIMIT_SECONDS = 1e12
-
-
-def _split_key(api_key: str) -> tuple[str, str] | None:
-    # ``qrt_<key id>_<secret>``; the secret may hold "_" itself.
-    parts = api_key.split("_", 2)
-    if len(parts) != 3 or parts[0] != _KEY_PREFIX:
-        return None
-    return parts[1], parts[2]
-
-
-def key_id_of(text: str) -> str | None:
-    """The key id of ``text`` when it has the shape of an API key (``qrt_<id>_<secret>``).
-
-    ``None`` for anything else (a key id, a key name). Whatever holds the shape of a key is
-    shown masked, never whole.
-    """
-    split = _split_key(text)
-    return split[0] if split is not None else None
-
-
-def pricing_type(plan: str) -> str | None:
-    """The pricing type of a plan name (any case), or None for a plan this service does not know."""
-    return PLAN_PRICING.get(plan.lower())
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """What an API key is bound to (never the key itself)."""
-
-    key_id: str
-    name: str
-    instance_crn: str
-    user_id: str
-
-
-@dataclass(frozen=True)
-class InstanceInfo:
-    """An instance of the local service, as Global Search and the usage endpoint show it."""
-
-    crn: str
-    name: str
-    plan: str
-    pricing_type: str
-    usage_limit_seconds: float | None
-    created: str
-    tags: tuple[str, ...]
 
 
 class IdentityRegistry:
@@ -168,12 +102,12 @@ class IdentityRegistry:
             default_crn = info.crn
         instance = self.instance(default_crn)
         key_file = self._data_dir / DEFAULT_KEY_FILENAME
-        key = _read_key_file(key_file)
+        key = read_key_file(key_file)
         if key is None or self.verify(key) is None:
             with self._store.transaction() as conn:
                 conn.execute("DELETE FROM keys WHERE name = ?", (DEFAULT_KEY_NAME,))
             key = self.create_key(default_crn, DEFAULT_KEY_NAME, user_id=DEFAULT_USER_ID)
-            _write_key_file(key_file, key)
+            write_key_file(key_file, key)
             log.info("Created a new default API key (%s) in %s", mask_secret(key), key_file)
         return instance, key
 
@@ -206,11 +140,11 @@ class IdentityRegistry:
         """Every instance, oldest first."""
         with self._store.reading() as conn:
             rows = conn.execute("SELECT * FROM instances ORDER BY created, name").fetchall()
-        return [_instance_info(row) for row in rows]
+        return [instance_info(row) for row in rows]
 
     def instance(self, crn: str) -> InstanceInfo:
         """The instance of that CRN (404 if unknown)."""
-        return _instance_info(self._instance_row(crn))
+        return instance_info(self._instance_row(crn))
 
     def instance_by_name(self, name: str) -> InstanceInfo:
         """The instance of that name (404 if unknown)."""
@@ -220,7 +154,7 @@ class IdentityRegistry:
             raise not_found(
                 f"No instance is named {name!r}. List them with `jupyter-qrt instances`."
             )
-        return _instance_info(row)
+        return instance_info(row)
 
     def set_usage_limit(self, crn: str, seconds: float | None) -> InstanceInfo:
         """Set (or with None remove) the instance's usage limit in seconds."""
@@ -284,19 +218,24 @@ class IdentityRegistry:
         """Create a key bound to the instance; return the key (it is never shown again)."""
         name = _checked_name(name, "key name")
         self._instance_row(instance_crn)
-        key_id = secrets.token_hex(6)
-        secret = secrets.token_urlsafe(32)
-        salt = os.urandom(16)
-        digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+        made = new_key()
         with self._store.transaction() as conn:
             if conn.execute("SELECT 1 FROM keys WHERE name = ?", (name,)).fetchone():
                 raise conflict(f"A key named {name!r} exists already; choose another name.")
             conn.execute(
                 "INSERT INTO keys(key_id, name, instance_crn, user_id, salt, key_hash, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key_id, name, instance_crn, user_id or name, salt, digest, self._clock()),
+                (
+                    made.key_id,
+                    name,
+                    instance_crn,
+                    user_id or name,
+                    made.salt,
+                    made.digest,
+                    self._clock(),
+                ),
             )
-        return f"{_KEY_PREFIX}_{key_id}_{secret}"
+        return made.key
 
     def verify(self, api_key: str) -> KeyInfo | None:
         """The key's binding, or None for an unknown, revoked or malformed key."""
@@ -313,7 +252,7 @@ class IdentityRegistry:
             with self._cache_lock:
                 self._verified.pop(fingerprint, None)
             return None
-        split = _split_key(api_key)
+        split = split_key(api_key)
         if split is None:
             return None
         key_id, secret = split
@@ -321,10 +260,9 @@ class IdentityRegistry:
             row = conn.execute("SELECT * FROM keys WHERE key_id = ?", (key_id,)).fetchone()
         if row is None:
             return None
-        digest = hashlib.scrypt(secret.encode(), salt=bytes(row["salt"]), **_SCRYPT)
-        if not hmac.compare_digest(digest, bytes(row["key_hash"])):
+        if not key_matches(secret, bytes(row["salt"]), bytes(row["key_hash"])):
             return None
-        info = _key_info(row)
+        info = key_info(row)
         with self._cache_lock:
             self._verified[fingerprint] = info
         return info
@@ -339,7 +277,7 @@ class IdentityRegistry:
         """Every key's binding, oldest first."""
         with self._store.reading() as conn:
             rows = conn.execute("SELECT * FROM keys ORDER BY created, name").fetchall()
-        return [_key_info(row) for row in rows]
+        return [key_info(row) for row in rows]
 
     def revoke_key(self, key_id_or_name: str) -> None:
         """Revoke a key by id or name (404 if unknown; the default key cannot be revoked).
@@ -386,28 +324,6 @@ class IdentityRegistry:
         return row
 
 
-def _instance_info(row: sqlite3.Row) -> InstanceInfo:
-    limit = row["usage_limit_seconds"]
-    return InstanceInfo(
-        crn=row["crn"],
-        name=row["name"],
-        plan=row["plan"],
-        pricing_type=row["pricing_type"],
-        usage_limit_seconds=None if limit is None else float(limit),
-        created=iso_z(float(row["created"])),
-        tags=tuple(json.loads(row["tags"])),
-    )
-
-
-def _key_info(row: sqlite3.Row) -> KeyInfo:
-    return KeyInfo(
-        key_id=row["key_id"],
-        name=row["name"],
-        instance_crn=row["instance_crn"],
-        user_id=row["user_id"],
-    )
-
-
 def _unknown_instance(crn: str) -> ServiceError:
     return not_found(
         f"No instance has the CRN {crn!r} on this service. "
@@ -440,25 +356,3 @@ def _checked_limit(value: object) -> float | None:
             f"no limit; got {shown}."
         )
     return float(value)
-
-
-def _read_key_file(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return text or None
-
-
-def _write_key_file(path: Path, key: str) -> None:
-    # Written with 0600 from the first byte (no window where others can read it), then renamed
-    # into place so that a reader never sees half a key.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (key + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
