@@ -64,6 +64,9 @@ CHANNEL = "ibm_quantum_platform"
 _START_TIMEOUT_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 30.0
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_NO_SNAPSHOTS = (
+    "No IBM device snapshots to serve: they come with qiskit-ibm-runtime, which is not installed."
+)
 
 
 class ServiceStartError(RuntimeError):
@@ -98,19 +101,33 @@ def is_loopback_host(host: str) -> bool:
 def catalog_named(name: str) -> DeviceCatalog:
     """The device catalog called ``name`` (one of :data:`CATALOG_CHOICES`).
 
+    ``ibm-snapshots`` needs qiskit-ibm-runtime (its snapshots are served); ``all`` without it
+    serves the builtin devices, with a warning.
+
     Raises
     ------
     ValueError
-        ``name`` is not one of them.
+        ``name`` is not one of them, or is ``ibm-snapshots`` and no snapshot is installed.
     """
     from .devices import builtin_catalog, ibm_snapshot_catalog
 
     if name == "builtin":
         return builtin_catalog()
-    if name == "ibm-snapshots":
-        return ibm_snapshot_catalog()
-    if name == "all":
-        return builtin_catalog().merged(ibm_snapshot_catalog())
+    if name in {"ibm-snapshots", "all"}:
+        snapshots = ibm_snapshot_catalog()
+        if not snapshots.names():
+            # A service with no devices at all is no use: say so at start, not at the first job.
+            if name == "ibm-snapshots":
+                raise ValueError(
+                    f"{_NO_SNAPSHOTS} Install it (pip install qiskit-ibm-runtime), or use the "
+                    "builtin devices (--catalog builtin)."
+                )
+            logger.warning(
+                "%s Serving the builtin devices only (pip install qiskit-ibm-runtime adds them).",
+                _NO_SNAPSHOTS,
+            )
+            return builtin_catalog()
+        return snapshots if name == "ibm-snapshots" else builtin_catalog().merged(snapshots)
     raise ValueError(f"Unknown device catalog {name!r}; use one of {', '.join(CATALOG_CHOICES)}.")
 
 
