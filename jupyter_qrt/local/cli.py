@@ -82,7 +82,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow a non-loopback --host (the service becomes reachable from other machines)",
+        help="allow a non-loopback --host (the service becomes reachable from other machines); "
+        "needs --certfile",
+    )
+    serve.add_argument(
+        "--certfile",
+        type=Path,
+        default=None,
+        help="serve HTTPS with this PEM certificate (required with --allow-remote)",
+    )
+    serve.add_argument(
+        "--keyfile",
+        type=Path,
+        default=None,
+        help="PEM file of the certificate's private key, unencrypted (default: in --certfile)",
     )
     serve.add_argument("--log-level", default="WARNING", help="logging level on stderr")
 
@@ -155,6 +168,8 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             catalog=args.catalog,
             workers=args.workers,
             allow_remote=args.allow_remote,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
         )
         with service:
             for name, value in service.env().items():

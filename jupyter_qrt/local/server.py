@@ -36,6 +36,7 @@ from tornado.netutil import bind_sockets
 from .app import make_app, normalize_base_path
 from .handlers_base import DEFAULT_MAX_BODY_BYTES
 from .iam import TOKEN_LIFETIME_SECONDS
+from .tls import server_tls_context
 
 if TYPE_CHECKING:
     from jupyter_qrt.runtime.accounts import Account
@@ -205,12 +206,17 @@ class LocalService:
     token_lifetime_seconds
         Validity of the bearer tokens issued.
     allow_remote
-        Allow a non-loopback ``host`` (anyone who can reach it can then try keys).
+        Allow a non-loopback ``host`` (anyone who can reach it can then try keys); it must be
+        served over TLS (``certfile``).
+    certfile, keyfile
+        PEM files of the TLS certificate and its private key (``keyfile`` ``None``: in
+        ``certfile``): the service is served over HTTPS, its URLs start with ``https://``.
 
     Raises
     ------
     ValueError
-        A non-loopback host without ``allow_remote``, or an unknown catalog name.
+        A non-loopback host without ``allow_remote`` or without TLS, TLS files that cannot be
+        used, or an unknown catalog name.
     """
 
     def __init__(
@@ -225,12 +231,24 @@ class LocalService:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
         allow_remote: bool = False,
+        certfile: str | os.PathLike[str] | None = None,
+        keyfile: str | os.PathLike[str] | None = None,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ValueError(
                 f"Refusing to listen on {host!r}: the service would be reachable from other "
-                "machines. Use 127.0.0.1, or allow_remote=True (--allow-remote) if you mean it."
+                "machines. Use 127.0.0.1, or allow_remote=True (--allow-remote) with a TLS "
+                "certificate (--certfile, --keyfile) if you mean it."
             )
+        if keyfile is not None and certfile is None:
+            raise ValueError("A TLS key (--keyfile) needs its certificate (--certfile) too.")
+        if certfile is None and not is_loopback_host(host):
+            # Every call carries an API key or a bearer token: never in clear off this machine.
+            raise ValueError(
+                f"Refusing to serve {host!r} over plain HTTP: API keys and tokens would cross the "
+                "network readable. Give a TLS certificate and its key (--certfile, --keyfile)."
+            )
+        self._tls = server_tls_context(certfile, keyfile) if certfile is not None else None
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be from 0 to 65535, not {port}.")
         if isinstance(catalog, str):
@@ -327,7 +345,9 @@ class LocalService:
                     token_lifetime_seconds=self._token_lifetime,
                 )
                 # tornado's own limit answers a bare 400 and must never come before ours (413).
-                server = HTTPServer(app, max_body_size=max(self._max_body_bytes, 2**40))
+                server = HTTPServer(
+                    app, max_body_size=max(self._max_body_bytes, 2**40), ssl_options=self._tls
+                )
                 server.add_sockets(sockets)
             except BaseException as exc:
                 failure.append(exc)
@@ -411,7 +431,8 @@ class LocalService:
     @property
     def url(self) -> str:
         """Root URL (no trailing ``/``): IAM, Global Search/Catalog and ``/api/v1`` are under it."""
-        return f"http://{_url_host(self._host)}:{self.port}{self._base_path.rstrip('/')}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{_url_host(self._host)}:{self.port}{self._base_path.rstrip('/')}"
 
     @property
     def api_url(self) -> str:
