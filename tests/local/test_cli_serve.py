@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from jupyter_qrt.local.server import catalog_named
 
-from .serve_process import cli, parse_exports, read_lines
+from .serve_process import alive, cli, parse_exports, read_lines
 
 # Generous bounds: the machine is shared; a healthy run needs a few seconds.
 START_TIMEOUT = 60
@@ -185,3 +186,98 @@ def test_serve_over_tls_with_a_self_signed_certificate(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+
+
+# -- the background recipe -----------------------------------------------------------------------
+
+_CHECK = """\
+import os, sys, requests
+answer = requests.post(
+    os.environ["IAM_URL"] + "/identity/token",
+    data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+          "apikey": os.environ["QISKIT_IBM_TOKEN"]},
+    timeout=30,
+)
+print(answer.status_code, os.environ["QISKIT_IBM_URL"])
+"""
+
+
+def test_the_documented_background_recipe_serves_and_stops_by_pid(tmp_path: Path) -> None:
+    from jupyter_qrt.local import cli as cli_module
+
+    recipe: str = cli_module.SERVE_RECIPE
+    lines = recipe.splitlines()
+    # The recipe is what the module docstring and `serve --help` show.
+    assert cli_module.__doc__ is not None
+    shown = subprocess.run(
+        cli("serve", "--help"), capture_output=True, text=True, timeout=START_TIMEOUT, check=True
+    ).stdout
+    for line in lines:
+        assert line in cli_module.__doc__
+        assert line.strip() in shown
+    # A `jupyter-qrt` on PATH that runs this checkout in this interpreter.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "jupyter-qrt"
+    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m jupyter_qrt.local.cli "$@"\n')
+    program.chmod(0o755)
+    (tmp_path / "check.py").write_text(_CHECK)
+    # The user's own work (the placeholder line) is this test's check; the rest runs verbatim.
+    (placeholder,) = [
+        index for index, line in enumerate(lines) if line.strip().startswith("jupyter lab")
+    ]
+    lines[placeholder] = (
+        'echo "$QRT_PID" > pid.txt; stat -c %a qrt.env > mode.txt; '
+        f'"{sys.executable}" check.py > check.txt'
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "QRT_DATA_DIR": str(tmp_path / "data"),
+    }
+    pid = 0
+    try:
+        with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+            # bash -e would stop at the first failing step; the file checks below say which.
+            subprocess.run(
+                ["bash", "-c", "\n".join(lines)],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=err,
+                timeout=3 * START_TIMEOUT,
+                check=False,
+            )
+        err_text = (tmp_path / "err.txt").read_text()
+        pid = int((tmp_path / "pid.txt").read_text())
+        status, url = (tmp_path / "check.txt").read_text().split()
+        assert status == "200", err_text
+        assert url.startswith("http://127.0.0.1:")
+        for _ in range(600):  # the kill of the recipe stops it: bounded wait for it to end
+            if not alive(pid):
+                break
+            time.sleep(0.1)
+        assert not alive(pid), "the service did not stop on `kill $QRT_PID`"
+        assert (tmp_path / "mode.txt").read_text().strip() == "600"  # it holds the key
+        assert not (tmp_path / "qrt.env").exists()
+        assert "Traceback" not in err_text
+        assert "QISKIT_IBM_TOKEN" not in (tmp_path / "out.txt").read_text()  # in the file only
+    finally:
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_an_unwritable_env_file_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jupyter_qrt.local.cli import main
+
+    data = tmp_path / "data"
+    for env_file in (tmp_path / "no-such-dir" / "qrt.env", tmp_path):
+        assert main(["serve", "--env-file", str(env_file), "--data-dir", str(data)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("jupyter-qrt: error: ")
+        assert captured.err.count("\n") == 1
+        assert "--env-file" in captured.err
+    assert not data.exists()
