@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
         "--certfile",
         type=Path,
         default=None,
-        help="serve HTTPS with this PEM certificate (required with --allow-remote)",
+        help="serve HTTPS with this PEM certificate (required with --allow-remote); clients "
+        "must trust it, e.g. REQUESTS_CA_BUNDLE=cert.pem for a self-signed one",
     )
     serve.add_argument(
         "--keyfile",
