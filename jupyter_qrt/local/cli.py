@@ -1,8 +1,16 @@
 """``jupyter-qrt``: run the local runtime service, manage its keys and instances.
 
-::
+In the background, in a shell (``bash``, ``zsh``, ``sh``), the clients pointed at it::
 
-    eval "$(jupyter-qrt serve --port 0 &)"     # prints export lines, then serves
+    rm -f qrt.env
+    jupyter-qrt serve --env-file qrt.env & QRT_PID=$!
+    until [ -s qrt.env ] || ! kill -0 "$QRT_PID" 2>/dev/null; do sleep 0.2; done
+    . ./qrt.env    # QISKIT_IBM_URL, QISKIT_IBM_TOKEN, ...: the clients need no arguments
+    jupyter lab    # or python, ...: anything started from this shell
+    kill "$QRT_PID"    # stops the service and removes qrt.env
+
+Keys and instances (a service may be running on the same data dir meanwhile)::
+
     jupyter-qrt instances create class-a --plan open --limit 3600
     jupyter-qrt keys create --instance class-a --name student-1
     jupyter-qrt keys list
@@ -11,8 +19,11 @@
 
 ``serve`` prints ``export NAME=value`` lines (``QISKIT_IBM_URL``, ``QISKIT_IBM_TOKEN``,
 ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``, ``IAM_URL``, ``GLOBAL_SEARCH_URL``,
-``GLOBAL_CATALOG_URL``, ``NO_PROXY``/``no_proxy``) and serves until SIGINT or SIGTERM. Every
-error is one line on stderr and exit status 2.
+``GLOBAL_CATALOG_URL``, ``NO_PROXY``/``no_proxy``) once it serves, and serves until SIGINT or
+SIGTERM. With ``--env-file PATH`` it writes them to that file instead (whole, at once, readable
+by its owner only: it holds the key) and removes the file when it stops. (``eval "$(jupyter-qrt
+serve &)"`` would never return: the command substitution waits for the server's stdout to
+close.) Every error is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import shlex
 import signal
 import sys
@@ -32,6 +44,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from jupyter_qrt.runtime.redact import mask_secret
 
+from .env_file import EnvFile
 from .identity.keys import key_id_of
 from .identity.records import InstanceInfo
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
@@ -44,6 +57,17 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
+
+SERVE_RECIPE = """\
+    rm -f qrt.env
+    jupyter-qrt serve --env-file qrt.env & QRT_PID=$!
+    until [ -s qrt.env ] || ! kill -0 "$QRT_PID" 2>/dev/null; do sleep 0.2; done
+    . ./qrt.env    # QISKIT_IBM_URL, QISKIT_IBM_TOKEN, ...: the clients need no arguments
+    jupyter lab    # or python, ...: anything started from this shell
+    kill "$QRT_PID"    # stops the service and removes qrt.env
+"""
+"""The shell lines that run the service in the background (shown in the module docstring and
+``serve --help``; a test runs them)."""
 
 EXIT_ERROR = 2
 _PROG = "jupyter-qrt"
@@ -71,7 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     serve = commands.add_parser(
-        "serve", help="run the service; prints 'export' lines for the clients"
+        "serve",
+        help="run the service; prints 'export' lines for the clients",
+        description="Run the local runtime service until SIGINT or SIGTERM. Once it serves, the "
+        "'export' lines that point the clients at it are printed (or written to --env-file).",
+        epilog="In the background, from a shell:\n\n" + SERVE_RECIPE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
@@ -83,7 +112,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow a non-loopback --host (the service becomes reachable from other machines)",
+        help="allow a non-loopback --host (the service becomes reachable from other machines); "
+        "needs --certfile",
+    )
+    serve.add_argument(
+        "--certfile",
+        type=Path,
+        default=None,
+        help="serve HTTPS with this PEM certificate (required with --allow-remote); clients "
+        "must trust it, e.g. REQUESTS_CA_BUNDLE=cert.pem for a self-signed one",
+    )
+    serve.add_argument(
+        "--keyfile",
+        type=Path,
+        default=None,
+        help="PEM file of the certificate's private key, unencrypted (default: in --certfile)",
+    )
+    serve.add_argument(
+        "--env-file",
+        type=Path,
+        default=None,
+        help="write the 'export' lines to this file once serving, not to stdout (mode 0600; "
+        "removed when the service stops)",
     )
     serve.add_argument("--log-level", default="WARNING", help="logging level on stderr")
 
@@ -147,7 +197,11 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    env_file: Path | None = args.env_file
+    if env_file is not None:
+        _check_env_file(env_file)
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    written: EnvFile | None = None
     try:
         service = LocalService(
             args.data_dir if args.data_dir is not None else default_data_dir(),
@@ -156,20 +210,46 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             catalog=args.catalog,
             workers=args.workers,
             allow_remote=args.allow_remote,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
         )
         with service:
-            for name, value in service.env().items():
-                out.write(f"export {name}={shlex.quote(value)}\n")
-            out.flush()
+            lines = "".join(
+                f"export {name}={shlex.quote(value)}\n" for name, value in service.env().items()
+            )
+            if env_file is None:
+                out.write(lines)
+                out.flush()
+            else:
+                written = EnvFile.write(env_file, lines)
+                print(
+                    f"{_PROG}: serving at {service.url} (pid {os.getpid()}); the environment is "
+                    f"in {env_file}",
+                    file=sys.stderr,
+                )
             # A signal handler only sets the event; waiting in slices keeps the main thread
             # responsive to it on every platform.
             while not stop.wait(0.5):
                 pass
             logger.info("Stopping the local runtime service")
     finally:
+        if written is not None:
+            written.remove()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _check_env_file(path: Path) -> None:
+    """Refuse an ``--env-file`` that cannot be written, before anything starts."""
+    if path.is_dir():
+        raise CLIError(f"--env-file {path} is a directory; give a file name, e.g. {path}/qrt.env.")
+    parent = path.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise CLIError(
+            f"Cannot write --env-file {path}: {parent} is not a writable directory. Give a file "
+            "in a directory of yours."
+        )
 
 
 # -- keys and instances --------------------------------------------------------------------------

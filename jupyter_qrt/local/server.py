@@ -36,6 +36,7 @@ from tornado.netutil import bind_sockets
 from .http.app import make_app, normalize_base_path
 from .http.base import DEFAULT_MAX_BODY_BYTES
 from .identity.iam import TOKEN_LIFETIME_SECONDS
+from .tls import server_tls_context
 
 if TYPE_CHECKING:
     from jupyter_qrt.runtime.accounts import Account
@@ -64,6 +65,9 @@ CHANNEL = "ibm_quantum_platform"
 _START_TIMEOUT_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 30.0
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_NO_SNAPSHOTS = (
+    "No IBM device snapshots to serve: they come with qiskit-ibm-runtime, which is not installed."
+)
 
 
 class ServiceStartError(RuntimeError):
@@ -98,19 +102,33 @@ def is_loopback_host(host: str) -> bool:
 def catalog_named(name: str) -> DeviceCatalog:
     """The device catalog called ``name`` (one of :data:`CATALOG_CHOICES`).
 
+    ``ibm-snapshots`` needs qiskit-ibm-runtime (its snapshots are served); ``all`` without it
+    serves the builtin devices, with a warning.
+
     Raises
     ------
     ValueError
-        ``name`` is not one of them.
+        ``name`` is not one of them, or is ``ibm-snapshots`` and no snapshot is installed.
     """
     from .devices import builtin_catalog, ibm_snapshot_catalog
 
     if name == "builtin":
         return builtin_catalog()
-    if name == "ibm-snapshots":
-        return ibm_snapshot_catalog()
-    if name == "all":
-        return builtin_catalog().merged(ibm_snapshot_catalog())
+    if name in {"ibm-snapshots", "all"}:
+        snapshots = ibm_snapshot_catalog()
+        if not snapshots.names():
+            # A service with no devices at all is no use: say so at start, not at the first job.
+            if name == "ibm-snapshots":
+                raise ValueError(
+                    f"{_NO_SNAPSHOTS} Install it (pip install qiskit-ibm-runtime), or use the "
+                    "builtin devices (--catalog builtin)."
+                )
+            logger.warning(
+                "%s Serving the builtin devices only (pip install qiskit-ibm-runtime adds them).",
+                _NO_SNAPSHOTS,
+            )
+            return builtin_catalog()
+        return snapshots if name == "ibm-snapshots" else builtin_catalog().merged(snapshots)
     raise ValueError(f"Unknown device catalog {name!r}; use one of {', '.join(CATALOG_CHOICES)}.")
 
 
@@ -188,12 +206,17 @@ class LocalService:
     token_lifetime_seconds
         Validity of the bearer tokens issued.
     allow_remote
-        Allow a non-loopback ``host`` (anyone who can reach it can then try keys).
+        Allow a non-loopback ``host`` (anyone who can reach it can then try keys); it must be
+        served over TLS (``certfile``).
+    certfile, keyfile
+        PEM files of the TLS certificate and its private key (``keyfile`` ``None``: in
+        ``certfile``): the service is served over HTTPS, its URLs start with ``https://``.
 
     Raises
     ------
     ValueError
-        A non-loopback host without ``allow_remote``, or an unknown catalog name.
+        A non-loopback host without ``allow_remote`` or without TLS, TLS files that cannot be
+        used, or an unknown catalog name.
     """
 
     def __init__(
@@ -208,12 +231,24 @@ class LocalService:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
         allow_remote: bool = False,
+        certfile: str | os.PathLike[str] | None = None,
+        keyfile: str | os.PathLike[str] | None = None,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ValueError(
                 f"Refusing to listen on {host!r}: the service would be reachable from other "
-                "machines. Use 127.0.0.1, or allow_remote=True (--allow-remote) if you mean it."
+                "machines. Use 127.0.0.1, or allow_remote=True (--allow-remote) with a TLS "
+                "certificate (--certfile, --keyfile) if you mean it."
             )
+        if keyfile is not None and certfile is None:
+            raise ValueError("A TLS key (--keyfile) needs its certificate (--certfile) too.")
+        if certfile is None and not is_loopback_host(host):
+            # Every call carries an API key or a bearer token: never in clear off this machine.
+            raise ValueError(
+                f"Refusing to serve {host!r} over plain HTTP: API keys and tokens would cross the "
+                "network readable. Give a TLS certificate and its key (--certfile, --keyfile)."
+            )
+        self._tls = server_tls_context(certfile, keyfile) if certfile is not None else None
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be from 0 to 65535, not {port}.")
         if isinstance(catalog, str):
@@ -310,7 +345,9 @@ class LocalService:
                     token_lifetime_seconds=self._token_lifetime,
                 )
                 # tornado's own limit answers a bare 400 and must never come before ours (413).
-                server = HTTPServer(app, max_body_size=max(self._max_body_bytes, 2**40))
+                server = HTTPServer(
+                    app, max_body_size=max(self._max_body_bytes, 2**40), ssl_options=self._tls
+                )
                 server.add_sockets(sockets)
             except BaseException as exc:
                 failure.append(exc)
@@ -394,7 +431,8 @@ class LocalService:
     @property
     def url(self) -> str:
         """Root URL (no trailing ``/``): IAM, Global Search/Catalog and ``/api/v1`` are under it."""
-        return f"http://{_url_host(self._host)}:{self.port}{self._base_path.rstrip('/')}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{_url_host(self._host)}:{self.port}{self._base_path.rstrip('/')}"
 
     @property
     def api_url(self) -> str:

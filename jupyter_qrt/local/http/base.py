@@ -8,7 +8,10 @@
   ``Content-Length`` is seen (or once the streamed bytes pass the limit), never held in memory.
   Handlers open to anyone (``auth = "none"``) take small bodies only (:attr:`body_limit`).
 * Bodies are decoded and answers encoded in a worker thread (a job's params can be tens of MB):
-  ``await self.call(self.json_body)`` and :meth:`ServiceHandler.call_json`.
+  ``await self.call(self.json_body)``, :meth:`ServiceHandler.call_json` and
+  :meth:`ServiceHandler.call_text` (down to the UTF-8 bytes, which tornado then sends as they
+  are). No ``ETag`` is computed: tornado would hash every GET body on the event loop, for
+  answers that are live state and sent ``Cache-Control: no-store`` anyway.
 * Runtime calls carry ``Authorization: Bearer <token>`` and ``Service-CRN``; the bearer must be
   one of this service's tokens, unexpired, of a key that still exists, and the CRN the key's
   instance (another instance: 403, an unknown one: 404).
@@ -82,14 +85,14 @@ class ServiceContext:
     max_body_bytes
         Largest request body accepted.
     encoded
-        JSON text of documents that never change (backend configurations and properties),
+        UTF-8 JSON of documents that never change (backend configurations and properties),
         by ``(kind, backend name)``, with the document it was made from.
     """
 
     runtime: LocalRuntime
     signer: TokenSigner
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    encoded: dict[tuple[str, str], tuple[object, str]] = field(
+    encoded: dict[tuple[str, str], tuple[object, bytes]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -255,6 +258,13 @@ class ServiceHandler(web.RequestHandler):
     def check_xsrf_cookie(self) -> None:
         """No cookies are used (bearer tokens only), so there is nothing to forge."""
 
+    def compute_etag(self) -> str | None:
+        """No ``ETag`` (so no ``304`` either): answers are live state, never cached.
+
+        tornado's default hashes the whole body on the event loop, tens of MB for a result.
+        """
+        return None
+
     # -- bodies ---------------------------------------------------------------------------------
 
     def _max_body_bytes(self) -> int:
@@ -345,7 +355,10 @@ class ServiceHandler(web.RequestHandler):
     # -- answers --------------------------------------------------------------------------------
 
     def write_json(self, value: Any, status: int = 200) -> None:
-        """Answer ``value`` as JSON (encoded here: for small values; else :meth:`call_json`)."""
+        """Answer ``value`` as JSON (encoded on the event loop: for small values only).
+
+        Anything that may be large goes through :meth:`call_json` or :meth:`call_text`.
+        """
         # Content-Type is the default of every answer (set_default_headers).
         self.set_status(status)
         self.finish(json.dumps(value))
@@ -356,8 +369,23 @@ class ServiceHandler(web.RequestHandler):
         Errors are those of :meth:`call`.
         """
 
-        def encoded() -> str:
-            return json.dumps(function(*args, **kwargs))
+        def encoded() -> bytes:
+            return json.dumps(function(*args, **kwargs)).encode("utf-8")
+
+        self.finish(await self.call(encoded))
+
+    async def call_text(
+        self, function: Callable[..., str | bytes], *args: Any, **kwargs: Any
+    ) -> None:
+        """Answer the text ``function(*args, **kwargs)`` returns, called and encoded in a thread.
+
+        Bytes are sent as they are. Errors are those of :meth:`call`.
+        """
+
+        def encoded() -> bytes:
+            text = function(*args, **kwargs)
+            # tornado would encode a str in finish(), on the event loop.
+            return text if isinstance(text, bytes) else text.encode("utf-8")
 
         self.finish(await self.call(encoded))
 

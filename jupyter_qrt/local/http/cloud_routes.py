@@ -153,6 +153,6 @@ class OpenAPIHandler(ServiceHandler):
     auth = "none"
     body_limit = PUBLIC_BODY_LIMIT
 
-    def get(self) -> None:
-        """The description."""
-        self.finish(openapi_text())
+    async def get(self) -> None:
+        """The description (made and encoded in a thread: it is tens of kB)."""
+        await self.call_text(openapi_text)

@@ -2,8 +2,8 @@
 
 Each handler checks the request's shape (query arguments, body), calls one method of the core in
 a worker thread with the caller's instance CRN, and answers with the JSON, text or ``204`` the
-IBM service answers with. Bodies are decoded and answers encoded in that thread too. The core owns
-every rule about jobs and sessions; these handlers only translate HTTP.
+IBM service answers with. Bodies are decoded and answers encoded (to UTF-8 bytes) in that thread
+too. The core owns every rule about jobs and sessions; these handlers only translate HTTP.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def _user_id(handler: ServiceHandler) -> str:
     return handler.claims.user_id if handler.claims is not None else ""
 
 
-def _encoded_document(context: ServiceContext, kind: str, name: str, document: object) -> str:
-    """The JSON text of a device's document (``None``: ``{}``), encoded once per device.
+def _encoded_document(context: ServiceContext, kind: str, name: str, document: object) -> bytes:
+    """The UTF-8 JSON of a device's document (``None``: ``{}``), encoded once per device.
 
     The core hands out the device's own dicts, which nothing modifies; the cache keeps the dict
     it encoded, so a device served anew under the same name is encoded anew.
@@ -46,7 +46,7 @@ def _encoded_document(context: ServiceContext, kind: str, name: str, document: o
     cached = context.encoded.get((kind, name))
     if cached is not None and cached[0] is document:
         return cached[1]
-    text = json.dumps(document if document is not None else {})
+    text = json.dumps(document if document is not None else {}).encode("utf-8")
     context.encoded[(kind, name)] = (document, text)
     return text
 
@@ -67,9 +67,9 @@ class BackendConfigurationHandler(ServiceHandler):
 
     async def get(self, name: str) -> None:
         """The backend's configuration JSON."""
-        self.finish(await self.call(self._document_text, name))
+        await self.call_text(self._document_text, name)
 
-    def _document_text(self, name: str) -> str:
+    def _document_text(self, name: str) -> bytes:
         document = self.runtime.backend_configuration(self.crn, name)
         return _encoded_document(self.context, "configuration", name, document)
 
@@ -80,9 +80,9 @@ class BackendPropertiesHandler(ServiceHandler):
     async def get(self, name: str) -> None:
         """The backend's properties JSON."""
         QueryArguments(self).timestamp("updated_before")
-        self.finish(await self.call(self._document_text, name))
+        await self.call_text(self._document_text, name)
 
-    def _document_text(self, name: str) -> str:
+    def _document_text(self, name: str) -> bytes:
         document = self.runtime.backend_properties(self.crn, name)
         return _encoded_document(self.context, "properties", name, document)
 
@@ -168,7 +168,7 @@ class JobResultsHandler(ServiceHandler):
 
     async def get(self, job_id: str) -> None:
         """The job's result text."""
-        self.finish(await self.call(self.runtime.job_results, self.crn, job_id))
+        await self.call_text(self.runtime.job_results, self.crn, job_id)
 
 
 class JobCancelHandler(ServiceHandler):
@@ -193,9 +193,8 @@ class JobLogsHandler(ServiceHandler):
 
     async def get(self, job_id: str) -> None:
         """The job's log."""
-        text = await self.call(self.runtime.job_logs, self.crn, job_id)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(text)
+        await self.call_text(self.runtime.job_logs, self.crn, job_id)
 
 
 class JobTagsHandler(ServiceHandler):
