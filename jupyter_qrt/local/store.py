@@ -10,7 +10,9 @@ older version are tightened when opened). The schema is versioned with
 The core holds one connection guarded by a lock: every call is a few milliseconds of SQLite, so a
 lock costs less than a connection per thread and keeps transactions simple. Writes go through
 :meth:`Store.transaction` (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a job's result and its status
-change land together or not at all.
+change land together or not at all. Whatever fails in a transaction, COMMIT included, is rolled
+back, so the connection never stays inside a transaction; a database that is locked by another
+program, full or failing is a :class:`StoreUnavailableError` (a 503 saying nothing was changed).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .service_error import ServiceError
+
 __all__ = [
     "DB_FILENAME",
     "LOCK_FILENAME",
@@ -32,6 +36,7 @@ __all__ = [
     "DataDirLock",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "open_readonly",
 ]
 
@@ -130,6 +135,10 @@ class StoreError(RuntimeError):
     """The database cannot be opened or has an unknown schema."""
 
 
+class StoreUnavailableError(ServiceError):
+    """A 503: the database is locked, full or cannot be written; nothing was changed."""
+
+
 class Store:
     """The service's SQLite database: one connection, one lock, explicit transactions.
 
@@ -176,22 +185,53 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block in one write transaction; roll it back if the block raises."""
+        """Run the block in one write transaction; roll it back if anything fails.
+
+        Raises
+        ------
+        StoreUnavailableError
+            The database is locked by another program, full, or cannot be written; nothing was
+            changed and the next transaction starts afresh.
+        """
         with self._lock:
             conn = self._require()
-            conn.execute("BEGIN IMMEDIATE")
+            if conn.in_transaction:  # never expected: a rollback that failed before
+                log.warning("Rolling back a transaction left open on %s", self.path)
+                _roll_back(conn, self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                _raise_if_unavailable(exc, self.path)
+                raise
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                # COMMIT inside the try: a COMMIT that fails (SQLITE_BUSY without WAL, FULL,
+                # IOERR) leaves the transaction open, and every later BEGIN would fail.
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                _roll_back(conn, self.path)
+                if isinstance(exc, sqlite3.OperationalError) and not conn.in_transaction:
+                    _raise_if_unavailable(exc, self.path)
                 raise
-            conn.execute("COMMIT")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """Hold the connection for reads (each statement sees a consistent snapshot)."""
+        """Hold the connection for reads (each statement sees a consistent snapshot).
+
+        Raises
+        ------
+        StoreUnavailableError
+            The database is locked by another program or cannot be read.
+        """
         with self._lock:
-            yield self._require()
+            conn = self._require()
+            try:
+                yield conn
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:  # a read transaction of the block (GET /jobs)
+                    _roll_back(conn, self.path)
+                _raise_if_unavailable(exc, self.path)
+                raise
 
     def get_meta(self, key: str) -> str | None:
         """The value of ``key`` in the meta table, or None."""
@@ -318,3 +358,39 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("ROLLBACK")
             raise
         version += 1
+
+
+def _roll_back(conn: sqlite3.Connection, path: Path) -> None:
+    """Roll back the open transaction, if any (SQLite ends some on FULL or IOERR by itself)."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        # Left open, the next transaction tries again (see Store.transaction).
+        log.exception("Could not roll back a failed transaction on %s", path)
+
+
+def _raise_if_unavailable(exc: sqlite3.OperationalError, path: Path) -> None:
+    """Raise the 503 for a locked, full or failing database; return for any other error."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        message = (
+            "The service's database is busy: another program holds a lock on it. Nothing was "
+            "changed; try again in a few seconds."
+        )
+    elif name == "SQLITE_FULL":
+        message = (
+            "The service's database is full: the disk of its data dir has no room left. Nothing "
+            "was changed; free some disk space and try again."
+        )
+    elif name.startswith(("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        message = (
+            "The service cannot write its database (a disk error). Nothing was changed; check "
+            "the disk of its data dir and try again."
+        )
+    else:
+        return
+    # The path and SQLite's words go to the log only: the answer goes to API clients.
+    log.error("Database %s unavailable (%s): %s", path, name, exc)
+    raise StoreUnavailableError(503, message) from exc
