@@ -137,9 +137,9 @@ class JobRegistry:
             assert backend is not None  # parse_job_request wants a backend or a session
             conn.execute(
                 "INSERT INTO jobs(id, instance_crn, user_id, backend, program_id, status, "
-                "priority, session_id, tags, cost, log_level, runtime, private, caller, params, "
+                "priority, session_id, tags, cost, log_level, runtime, private, caller, "
                 "estimated_seconds, created) "
-                "VALUES (?, ?, ?, ?, ?, 'Queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, 'Queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     crn,
@@ -154,10 +154,12 @@ class JobRegistry:
                     request.runtime,
                     int(request.private),
                     caller,
-                    request.params_text,
                     request.estimated_seconds,
                     now,
                 ),
+            )
+            conn.execute(
+                "INSERT INTO job_params(job_id, data) VALUES (?, ?)", (job_id, request.params_text)
             )
             append_log(conn, job_id, now, f"Queued on {backend} ({request.program_id}).")
             if request.session_id is not None:
@@ -165,14 +167,19 @@ class JobRegistry:
         return backend
 
     def details(self, crn: str, job_id: str, *, include_params: bool = False) -> dict[str, Any]:
-        """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state."""
+        """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state.
+
+        The params are read only when asked for (status polls leave them out).
+        """
+        params_text: str | None = None
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
             hold = usage_hold(conn, crn) if row["status"] == "Queued" else None
             position = queue_position(conn, row, held=hold is not None)
-        return job_details(
-            row, queue_position=position, held_reason=hold, include_params=include_params
-        )
+            if include_params:
+                params_text = self._params_text(conn, job_id)
+        # Decoded outside the store lock: params can be tens of MB.
+        return job_details(row, queue_position=position, held_reason=hold, params_text=params_text)
 
     def list_page(
         self,
@@ -340,6 +347,12 @@ class JobRegistry:
             used=used,
             note=reason,
         )
+
+    def _params_text(self, conn: sqlite3.Connection, job_id: str) -> str:
+        found = conn.execute("SELECT data FROM job_params WHERE job_id = ?", (job_id,)).fetchone()
+        if found is None:
+            raise not_found(f"The params of job {job_id} are missing from the service's store.")
+        return str(found[0])
 
     def _row(self, conn: sqlite3.Connection, crn: str, job_id: str) -> sqlite3.Row:
         row: sqlite3.Row | None = conn.execute(

@@ -1,11 +1,13 @@
 """The SQLite database of the local runtime service.
 
 One file, ``runtime.sqlite3`` in the data dir, in WAL mode so that readers (worker processes
-fetching a job's params) never wait for the writer. It holds job params and results and key
-hashes, so only its owner may read it: a new data dir is made 0700, and the database and its
-``-wal``/``-shm`` files are 0600 (SQLite gives those two the database file's mode; files of an
-older version are tightened when opened). The schema is versioned with
-``PRAGMA user_version``; a data dir written by a newer version is refused rather than guessed at.
+fetching a job's params) never wait for the writer. Params live in their own table,
+``job_params``, apart from the ``jobs`` rows that polls, lists and the scheduler read. It holds
+job params and results and key hashes, so only its owner may read it: a new data dir is made
+0700, and the database and its ``-wal``/``-shm`` files are 0600 (SQLite gives those two the
+database file's mode; files of an older version are tightened when opened). The schema is
+versioned with ``PRAGMA user_version``; a data dir written by a newer version is refused rather
+than guessed at.
 
 The core holds one connection guarded by a lock: every call is a few milliseconds of SQLite, so a
 lock costs less than a connection per thread and keeps transactions simple. Writes go through
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "runtime.sqlite3"
 LOCK_FILENAME = "service.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA_V1 = """
@@ -127,8 +129,20 @@ CREATE TABLE results (
 );
 """
 
-# Migrations from version N to N+1, applied in order; version 0 is an empty file.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+# Version 2: params (up to tens of MB each) leave the jobs rows, which every status poll, list
+# page and claim reads; only the worker running the job and an explicit request read them.
+_PARAMS_OUT_OF_JOBS = """
+CREATE TABLE job_params (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    data TEXT NOT NULL
+);
+INSERT INTO job_params(job_id, data) SELECT id, params FROM jobs;
+ALTER TABLE jobs DROP COLUMN params;
+"""
+
+# Migrations from version N to N+1, applied in order; version 0 is an empty file. Never change
+# one that has shipped: data dirs written by it exist.
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PARAMS_OUT_OF_JOBS}
 
 
 class StoreError(RuntimeError):
