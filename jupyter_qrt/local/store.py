@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .service_error import ServiceError
+from .store_failures import StoreUnavailableError, raise_if_unavailable, roll_back
 
 __all__ = [
     "DB_FILENAME",
@@ -149,10 +149,6 @@ class StoreError(RuntimeError):
     """The database cannot be opened or has an unknown schema."""
 
 
-class StoreUnavailableError(ServiceError):
-    """A 503: the database is locked, full or cannot be written; nothing was changed."""
-
-
 class Store:
     """The service's SQLite database: one connection, one lock, explicit transactions.
 
@@ -211,11 +207,11 @@ class Store:
             conn = self._require()
             if conn.in_transaction:  # never expected: a rollback that failed before
                 log.warning("Rolling back a transaction left open on %s", self.path)
-                _roll_back(conn, self.path)
+                roll_back(conn, self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                _raise_if_unavailable(exc, self.path)
+                raise_if_unavailable(exc, self.path)
                 raise
             try:
                 yield conn
@@ -223,9 +219,9 @@ class Store:
                 # IOERR) leaves the transaction open, and every later BEGIN would fail.
                 conn.execute("COMMIT")
             except BaseException as exc:
-                _roll_back(conn, self.path)
+                roll_back(conn, self.path)
                 if isinstance(exc, sqlite3.OperationalError) and not conn.in_transaction:
-                    _raise_if_unavailable(exc, self.path)
+                    raise_if_unavailable(exc, self.path)
                 raise
 
     @contextmanager
@@ -243,8 +239,8 @@ class Store:
                 yield conn
             except sqlite3.OperationalError as exc:
                 if conn.in_transaction:  # a read transaction of the block (GET /jobs)
-                    _roll_back(conn, self.path)
-                _raise_if_unavailable(exc, self.path)
+                    roll_back(conn, self.path)
+                raise_if_unavailable(exc, self.path)
                 raise
 
     def get_meta(self, key: str) -> str | None:
@@ -372,39 +368,3 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("ROLLBACK")
             raise
         version += 1
-
-
-def _roll_back(conn: sqlite3.Connection, path: Path) -> None:
-    """Roll back the open transaction, if any (SQLite ends some on FULL or IOERR by itself)."""
-    if not conn.in_transaction:
-        return
-    try:
-        conn.execute("ROLLBACK")
-    except sqlite3.Error:
-        # Left open, the next transaction tries again (see Store.transaction).
-        log.exception("Could not roll back a failed transaction on %s", path)
-
-
-def _raise_if_unavailable(exc: sqlite3.OperationalError, path: Path) -> None:
-    """Raise the 503 for a locked, full or failing database; return for any other error."""
-    name = str(getattr(exc, "sqlite_errorname", ""))
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        message = (
-            "The service's database is busy: another program holds a lock on it. Nothing was "
-            "changed; try again in a few seconds."
-        )
-    elif name == "SQLITE_FULL":
-        message = (
-            "The service's database is full: the disk of its data dir has no room left. Nothing "
-            "was changed; free some disk space and try again."
-        )
-    elif name.startswith(("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")):
-        message = (
-            "The service cannot write its database (a disk error). Nothing was changed; check "
-            "the disk of its data dir and try again."
-        )
-    else:
-        return
-    # The path and SQLite's words go to the log only: the answer goes to API clients.
-    log.error("Database %s unavailable (%s): %s", path, name, exc)
-    raise StoreUnavailableError(503, message) from exc
