@@ -132,7 +132,7 @@ class JobRegistry:
                 backend = self._sessions.check_accepts_job(
                     conn, crn, request.session_id, request.backend
                 )
-                if self._sessions.is_dedicated(conn, request.session_id):
+                if self._sessions.jobs_go_first(conn, request.session_id):
                     priority = 0
             assert backend is not None  # parse_job_request wants a backend or a session
             conn.execute(
@@ -169,14 +169,15 @@ class JobRegistry:
     def details(self, crn: str, job_id: str, *, include_params: bool = False) -> dict[str, Any]:
         """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state.
 
-        The params are read only when asked for (status polls leave them out).
+        The params are read only when asked for (status polls leave them out), and never
+        for a private job: IBM never returns those.
         """
         params_text: str | None = None
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
             hold = usage_hold(conn, crn) if row["status"] == "Queued" else None
             position = queue_position(conn, row, held=hold is not None)
-            if include_params:
+            if include_params and not row["private"]:
                 params_text = self._params_text(conn, job_id)
         # Decoded outside the store lock: params can be tens of MB.
         return job_details(row, queue_position=position, held_reason=hold, params_text=params_text)
@@ -194,9 +195,14 @@ class JobRegistry:
         session_id: str | None = None,
         created_after: str | datetime | float | None = None,
         created_before: str | datetime | float | None = None,
+        updated_before: str | datetime | float | None = None,
         ascending: bool = False,
     ) -> dict[str, Any]:
-        """``GET /jobs``: a page of the instance's jobs and the total count matching."""
+        """``GET /jobs``: a page of the instance's jobs and the total count matching.
+
+        ``updated_before`` keeps the jobs whose status last changed (created, started running,
+        ended) at or before that instant.
+        """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise bad_request(f"'limit' must be a whole number >= 0; got {limit!r}.")
         if (
@@ -228,6 +234,11 @@ class JobRegistry:
         if created_before is not None:
             where.append("created <= ?")
             args.append(_instant(created_before, "created_before"))
+        if updated_before is not None:
+            # Times are shown to the microsecond: a job whose shown time is the instant given
+            # (e.g. copied from its metrics) is listed, whatever digits are stored beyond.
+            where.append(f"{_UPDATED_SQL} < ?")
+            args.append(_instant(updated_before, "updated_before") + 0.5e-6)
         clause = " AND ".join(where)
         order = "ASC" if ascending else "DESC"
         with self._store.reading() as conn:
@@ -289,13 +300,30 @@ class JobRegistry:
             self._on_cancel_running(job_id)
 
     def results(self, crn: str, job_id: str) -> str:
-        """``GET /jobs/{id}/results``: the RuntimeEncoder text; for a job that ended badly, why."""
+        """``GET /jobs/{id}/results``: the RuntimeEncoder text; for a job that ended badly, why.
+
+        A private job's results can be read once: they are deleted as they are read.
+        """
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
-            data = conn.execute("SELECT data FROM results WHERE job_id = ?", (job_id,)).fetchone()
-        status = row["status"]
+            status = row["status"]
+            private = bool(row["private"])
+            read = "SELECT data FROM results WHERE job_id = ?"
+            if not private:
+                data = conn.execute(read, (job_id,)).fetchone()
+        if private:
+            # Read and deleted in one statement: of two readers, one only gets them.
+            read = "DELETE FROM results WHERE job_id = ? RETURNING data"
+            with self._store.transaction() as conn:
+                data = conn.execute(read, (job_id,)).fetchone()
         if status == "Completed" and data is not None:
             return zlib.decompress(bytes(data[0])).decode("utf-8")
+        if status == "Completed" and private:
+            raise not_found(
+                f"The results of job {job_id} were read once and then deleted: the results of a "
+                "private job can be read only once. Keep them when you first read them, or run "
+                "the job again."
+            )
         if status == "Completed":
             raise not_found(f"The results of job {job_id} are missing from the service's store.")
         if status in ("Failed", "Cancelled"):
@@ -365,6 +393,9 @@ class JobRegistry:
             )
         return row
 
+
+# When a job's status last changed: created, started running (again, after a requeue), ended.
+_UPDATED_SQL = "MAX(created, COALESCE(running, created), COALESCE(finished, created))"
 
 # The ``pending=False`` filter of ``GET /jobs``: jobs in one of the final statuses.
 _FINAL_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in FINAL_STATUSES))
