@@ -95,9 +95,10 @@ class JobRegistry:
         except ServiceError:
             raise
         except Exception as exc:
-            # Only here can a job be stored without its creator learning so (e.g. the commit
-            # failed after the write). The official client sends a POST again on a 5xx, so answer
-            # with a status it does not retry, and say how to check.
+            # A locked or full database is the store's 503 (re-raised above: the write was rolled
+            # back, so a retry is safe). Only here can a job be stored without its creator
+            # learning so (e.g. a failed write whose rollback failed too). The official client
+            # sends a POST again on a 5xx, so answer with a status it does not retry.
             log.exception("Storing job %s failed unexpectedly", job_id)
             raise bad_request(
                 "The service could not confirm that the job was created. List your jobs before "

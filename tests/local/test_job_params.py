@@ -134,3 +134,23 @@ def test_a_schema_1_data_dir_opens_and_its_jobs_keep_their_params(
         assert "params" not in columns  # out of the hot rows
     finally:
         core.stop()
+
+
+def _params_rows(runtime: LocalRuntime, job_id: str) -> int:
+    with runtime._store.reading() as conn:
+        found = conn.execute("SELECT COUNT(*) FROM job_params WHERE job_id = ?", (job_id,))
+        return int(found.fetchone()[0])
+
+
+def test_a_private_jobs_params_go_when_it_ends_and_any_jobs_when_it_is_deleted(
+    runtime: LocalRuntime,
+) -> None:
+    crn = runtime.default_instance.crn
+    private = runtime.create_job(crn, "alice", cheap_body(private=True))["id"]
+    public = runtime.create_job(crn, "alice", cheap_body())["id"]
+    runtime.cancel_job(crn, private)
+    runtime.cancel_job(crn, public)
+    assert _params_rows(runtime, private) == 0  # never returned, no longer needed
+    assert _params_rows(runtime, public) == 1  # returned when asked for
+    runtime.delete_job(crn, public)
+    assert _params_rows(runtime, public) == 0
