@@ -343,12 +343,14 @@ class LocalRuntime:
         session_id: str | None = None,
         created_after: str | datetime | float | None = None,
         created_before: str | datetime | float | None = None,
+        updated_before: str | datetime | float | None = None,
         ascending: bool = False,
     ) -> dict[str, Any]:
         """``GET /jobs``: ``{"jobs", "count", "limit", "offset"}``, newest first.
 
         ``count`` is the number of jobs matching the filters (all pages); ``limit`` is capped
-        at 200; ``tags`` matches jobs having every tag given.
+        at 200; ``tags`` matches jobs having every tag given; ``updated_before`` matches jobs
+        whose status last changed at or before then.
         """
         return self._jobs.list_page(
             crn,
@@ -361,6 +363,7 @@ class LocalRuntime:
             session_id=session_id,
             created_after=created_after,
             created_before=created_before,
+            updated_before=updated_before,
             ascending=ascending,
         )
 

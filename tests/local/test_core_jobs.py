@@ -145,7 +145,10 @@ def test_a_created_job_is_queued_with_the_details_the_client_reads(
     assert details["estimated_running_time_seconds"] > 0
     assert details["queue_position"] == 1
     assert "params" not in details
-    with_params = runtime.job(crn, created["id"], exclude_params=False)
+    # A private job's params are never returned (as IBM's); a public job's are, when asked.
+    assert "params" not in runtime.job(crn, created["id"], exclude_params=False)
+    public = runtime.create_job(crn, "alice", cheap_body())["id"]
+    with_params = runtime.job(crn, public, exclude_params=False)
     assert with_params["params"]["pubs"] == cheap_body()["params"]["pubs"]
     metrics = runtime.job_metrics(crn, created["id"])
     assert metrics["timestamps"]["created"] == details["created"]

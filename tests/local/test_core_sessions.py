@@ -185,3 +185,42 @@ def test_sessions_survive_a_restart(tmp_path: Path) -> None:
         assert second.session(crn, session)["mode"] == "batch"
     finally:
         second.stop()
+
+
+def test_a_session_idle_for_its_interactive_ttl_becomes_inactive_and_loses_its_priority(
+    runtime: LocalRuntime, crn: str, clock: FakeClock
+) -> None:
+    session = runtime.create_session(
+        crn, {"mode": "dedicated", "backend": IDEAL, "max_ttl": 3600, "interactive_ttl": 30}
+    )["id"]
+    first = runtime.create_job(crn, "me", cheap_body(IDEAL, session_id=session))["id"]
+    claimed = runtime._queue.claim_next("worker-0")
+    assert claimed is not None
+    assert claimed.job_id == first
+    assert runtime.session(crn, session)["state"] == "active"
+    clock.now += 1
+    runtime._queue.fail(first, 1517, "bad pub")
+    # Idle, but within interactive_ttl: the session keeps the device.
+    clock.now += 29
+    assert runtime.session(crn, session)["state"] == "active"
+    outside = runtime.create_job(crn, "me", cheap_body(IDEAL))["id"]
+    held = runtime.create_job(crn, "me", cheap_body(IDEAL, session_id=session))["id"]
+    assert runtime.job(crn, held)["queue_position"] == 1  # ahead of the job outside
+    runtime.cancel_job(crn, held)
+    # interactive_ttl seconds with no job: inactive, as IBM's sessions.
+    clock.now += 30
+    details = runtime.session(crn, session)
+    assert details["state"] == "inactive"
+    assert details["accepting_jobs"] is True
+    assert details["timestamps"][-1]["status"] == "inactive"
+    # Its next job waits in the queue like any other.
+    later = runtime.create_job(crn, "me", cheap_body(IDEAL, session_id=session))["id"]
+    assert runtime.job(crn, later)["queue_position"] == 2
+    assert runtime.job(crn, outside)["queue_position"] == 1
+    assert runtime.session(crn, session)["state"] == "inactive"
+    # Once that job runs, the session is active again.
+    runtime._queue.claim_next("worker-0")
+    claimed = runtime._queue.claim_next("worker-0")
+    assert claimed is not None
+    assert claimed.job_id == later
+    assert runtime.session(crn, session)["state"] == "active"

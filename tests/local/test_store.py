@@ -17,6 +17,7 @@ from jupyter_qrt.local.store.database import (
     SCHEMA_VERSION,
     Store,
     StoreError,
+    StoreUnavailableError,
     open_readonly,
 )
 
@@ -176,3 +177,63 @@ def test_a_database_others_could_read_is_made_private_when_opened(tmp_path: Path
             assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     finally:
         again.close()
+
+
+# ------------------------------------------------------------------ failed writes
+def test_a_commit_that_fails_is_rolled_back_and_the_next_write_succeeds(store: Store) -> None:
+    # Without WAL (a file system without shared memory), COMMIT needs every reader gone: a
+    # reader holding its snapshot makes it fail with SQLITE_BUSY, and SQLite keeps the
+    # transaction open. The store must roll it back, or every later write fails.
+    with store.reading() as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA busy_timeout=50")
+    store.set_meta("answer", "42")
+    reader = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT * FROM meta").fetchall()  # holds a shared lock
+        with pytest.raises(StoreUnavailableError) as failed:
+            store.set_meta("answer", "0")
+        assert failed.value.status == 503
+        assert "try again" in failed.value.message
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    assert store.get_meta("answer") == "42"  # the failed write changed nothing
+    store.set_meta("answer", "43")
+    assert store.get_meta("answer") == "43"
+
+
+def test_a_full_database_says_so_and_the_next_write_succeeds(store: Store) -> None:
+    store.set_meta("answer", "42")
+    with store.reading() as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages}")  # a disk with no room left
+    with pytest.raises(StoreUnavailableError) as failed:
+        store.set_meta("big", "x" * 100_000)
+    assert failed.value.status == 503
+    assert "full" in failed.value.message
+    assert store.get_meta("big") is None
+    with store.reading() as conn:
+        conn.execute(f"PRAGMA max_page_count={2**30}")  # room again
+    store.set_meta("big", "x" * 100_000)
+    assert store.get_meta("big") == "x" * 100_000
+
+
+def test_a_locked_database_gets_a_clear_busy_error_and_later_writes_succeed(
+    store: Store,
+) -> None:
+    with store.reading() as conn:
+        conn.execute("PRAGMA busy_timeout=50")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        with pytest.raises(StoreUnavailableError) as failed:
+            store.set_meta("answer", "0")
+        assert failed.value.status == 503
+        assert "busy" in failed.value.message
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    store.set_meta("answer", "1")
+    assert store.get_meta("answer") == "1"

@@ -144,13 +144,14 @@ class JobsHandler(ServiceHandler):
             session_id=query.text("session_id"),
             created_after=query.timestamp("created_after"),
             created_before=query.timestamp("created_before"),
+            updated_before=query.timestamp("updated_before"),
             ascending=sort is not None and sort.upper() == "ASC",
         )
 
 
 class JobHandler(ServiceHandler):
-    """``GET /jobs/{id}`` (details; ``exclude_params=true`` leaves the params out) and
-    ``DELETE /jobs/{id}``."""
+    """``GET /jobs/{id}`` (details; ``exclude_params=true`` leaves the params out, and a private
+    job's are never returned) and ``DELETE /jobs/{id}``."""
 
     async def get(self, job_id: str) -> None:
         """The job's details."""

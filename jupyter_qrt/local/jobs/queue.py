@@ -174,7 +174,8 @@ def end_job(
 
     Sets its final ``status``, ``reason``, reason ``code``, end time and ``used`` seconds;
     appends the run's ``logs`` (if any) and then ``note`` to its logs; charges ``used`` seconds
-    to its instance; and tells its session (if any) that the job ended.
+    to its instance; deletes the params of a private job (never returned, no longer needed);
+    and tells its session (if any) that the job ended.
     """
     conn.execute(
         "UPDATE jobs SET status = ?, reason = ?, reason_code = ?, finished = ?, "
@@ -185,6 +186,8 @@ def end_job(
         append_log(conn, row["id"], now, logs)
     append_log(conn, row["id"], now, note)
     charge_usage(conn, row["instance_crn"], used)
+    if row["private"]:  # never returned, and no longer needed to run it
+        conn.execute("DELETE FROM job_params WHERE job_id = ?", (row["id"],))
     if row["session_id"] is not None:
         sessions.job_ended(conn, row["session_id"], now)
 

@@ -96,9 +96,10 @@ class JobRegistry:
         except ServiceError:
             raise
         except Exception as exc:
-            # Only here can a job be stored without its creator learning so (e.g. the commit
-            # failed after the write). The official client sends a POST again on a 5xx, so answer
-            # with a status it does not retry, and say how to check.
+            # A locked or full database is the store's 503 (re-raised above: the write was rolled
+            # back, so a retry is safe). Only here can a job be stored without its creator
+            # learning so (e.g. a failed write whose rollback failed too). The official client
+            # sends a POST again on a 5xx, so answer with a status it does not retry.
             log.exception("Storing job %s failed unexpectedly", job_id)
             raise bad_request(
                 "The service could not confirm that the job was created. List your jobs before "
@@ -133,14 +134,14 @@ class JobRegistry:
                 backend = self._sessions.check_accepts_job(
                     conn, crn, request.session_id, request.backend
                 )
-                if self._sessions.is_dedicated(conn, request.session_id):
+                if self._sessions.jobs_go_first(conn, request.session_id):
                     priority = 0
             assert backend is not None  # parse_job_request wants a backend or a session
             conn.execute(
                 "INSERT INTO jobs(id, instance_crn, user_id, backend, program_id, status, "
-                "priority, session_id, tags, cost, log_level, runtime, private, caller, params, "
+                "priority, session_id, tags, cost, log_level, runtime, private, caller, "
                 "estimated_seconds, created) "
-                "VALUES (?, ?, ?, ?, ?, 'Queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, 'Queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     crn,
@@ -155,10 +156,12 @@ class JobRegistry:
                     request.runtime,
                     int(request.private),
                     caller,
-                    request.params_text,
                     request.estimated_seconds,
                     now,
                 ),
+            )
+            conn.execute(
+                "INSERT INTO job_params(job_id, data) VALUES (?, ?)", (job_id, request.params_text)
             )
             append_log(conn, job_id, now, f"Queued on {backend} ({request.program_id}).")
             if request.session_id is not None:
@@ -166,14 +169,20 @@ class JobRegistry:
         return backend
 
     def details(self, crn: str, job_id: str, *, include_params: bool = False) -> dict[str, Any]:
-        """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state."""
+        """``GET /jobs/{id}``; a Queued job held back by a usage limit says so in its state.
+
+        The params are read only when asked for (status polls leave them out), and never
+        for a private job: IBM never returns those.
+        """
+        params_text: str | None = None
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
             hold = usage_hold(conn, crn) if row["status"] == "Queued" else None
             position = queue_position(conn, row, held=hold is not None)
-        return job_details(
-            row, queue_position=position, held_reason=hold, include_params=include_params
-        )
+            if include_params and not row["private"]:
+                params_text = self._params_text(conn, job_id)
+        # Decoded outside the store lock: params can be tens of MB.
+        return job_details(row, queue_position=position, held_reason=hold, params_text=params_text)
 
     def list_page(
         self,
@@ -188,9 +197,14 @@ class JobRegistry:
         session_id: str | None = None,
         created_after: str | datetime | float | None = None,
         created_before: str | datetime | float | None = None,
+        updated_before: str | datetime | float | None = None,
         ascending: bool = False,
     ) -> dict[str, Any]:
-        """``GET /jobs``: a page of the instance's jobs and the total count matching."""
+        """``GET /jobs``: a page of the instance's jobs and the total count matching.
+
+        ``updated_before`` keeps the jobs whose status last changed (created, started running,
+        ended) at or before that instant.
+        """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise bad_request(f"'limit' must be a whole number >= 0; got {limit!r}.")
         if (
@@ -222,6 +236,12 @@ class JobRegistry:
         if created_before is not None:
             where.append("created <= ?")
             args.append(_instant(created_before, "created_before"))
+        if updated_before is not None:
+            # Times are shown rounded to the microsecond, and a float of today's epoch seconds
+            # holds about a quarter of one: a job whose shown time is the instant given (e.g.
+            # copied from its metrics) is listed, so allow one whole microsecond.
+            where.append(f"{_UPDATED_SQL} < ?")
+            args.append(_instant(updated_before, "updated_before") + 1e-6)
         clause = " AND ".join(where)
         order = "ASC" if ascending else "DESC"
         with self._store.reading() as conn:
@@ -283,13 +303,30 @@ class JobRegistry:
             self._on_cancel_running(job_id)
 
     def results(self, crn: str, job_id: str) -> str:
-        """``GET /jobs/{id}/results``: the RuntimeEncoder text; for a job that ended badly, why."""
+        """``GET /jobs/{id}/results``: the RuntimeEncoder text; for a job that ended badly, why.
+
+        A private job's results can be read once: they are deleted as they are read.
+        """
         with self._store.reading() as conn:
             row = self._row(conn, crn, job_id)
-            data = conn.execute("SELECT data FROM results WHERE job_id = ?", (job_id,)).fetchone()
-        status = row["status"]
+            status = row["status"]
+            private = bool(row["private"])
+            read = "SELECT data FROM results WHERE job_id = ?"
+            if not private:
+                data = conn.execute(read, (job_id,)).fetchone()
+        if private:
+            # Read and deleted in one statement: of two readers, one only gets them.
+            read = "DELETE FROM results WHERE job_id = ? RETURNING data"
+            with self._store.transaction() as conn:
+                data = conn.execute(read, (job_id,)).fetchone()
         if status == "Completed" and data is not None:
             return zlib.decompress(bytes(data[0])).decode("utf-8")
+        if status == "Completed" and private:
+            raise not_found(
+                f"The results of job {job_id} were read once and then deleted: the results of a "
+                "private job can be read only once. Keep them when you first read them, or run "
+                "the job again."
+            )
         if status == "Completed":
             raise not_found(f"The results of job {job_id} are missing from the service's store.")
         if status in ("Failed", "Cancelled"):
@@ -342,6 +379,12 @@ class JobRegistry:
             note=reason,
         )
 
+    def _params_text(self, conn: sqlite3.Connection, job_id: str) -> str:
+        found = conn.execute("SELECT data FROM job_params WHERE job_id = ?", (job_id,)).fetchone()
+        if found is None:
+            raise not_found(f"The params of job {job_id} are missing from the service's store.")
+        return str(found[0])
+
     def _row(self, conn: sqlite3.Connection, crn: str, job_id: str) -> sqlite3.Row:
         row: sqlite3.Row | None = conn.execute(
             "SELECT * FROM jobs WHERE id = ? AND instance_crn = ?", (job_id, crn)
@@ -353,6 +396,9 @@ class JobRegistry:
             )
         return row
 
+
+# When a job's status last changed: created, started running (again, after a requeue), ended.
+_UPDATED_SQL = "MAX(created, COALESCE(running, created), COALESCE(finished, created))"
 
 # The ``pending=False`` filter of ``GET /jobs``: jobs in one of the final statuses.
 _FINAL_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in FINAL_STATUSES))

@@ -6,8 +6,11 @@ before other queued jobs on the device; ``batch`` sessions (``Batch``) are plain
 States, as IBM names them:
 
 - ``open``: accepting jobs, none has started yet;
-- ``active``: accepting jobs, some are queued or running;
-- ``inactive``: accepting jobs, none queued or running (waiting for the next one);
+- ``active``: accepting jobs and holding its device: a job runs or waits with the session's
+  priority, or the last one ended less than ``interactive_ttl`` seconds ago;
+- ``inactive``: accepting jobs, but none for ``interactive_ttl`` seconds: the session has let its
+  device go, and its next job waits in the queue like any other (once it runs, the session is
+  ``active`` again);
 - ``pending_closed``: no longer accepting jobs, some still queued or running;
 - ``closed``: done. Reached by ``close`` (which also cancels queued jobs), by the last job of a
   session that stopped accepting jobs, or when ``max_ttl`` has passed since the first job
@@ -99,7 +102,7 @@ class SessionRegistry:
                 f"'max_ttl' must be a whole number of seconds >= 1; got {shown_value(max_ttl)}."
             )
         max_ttl = min(max_ttl, MAX_MAX_TTL)
-        interactive = DEFAULT_INTERACTIVE_TTL if mode == "dedicated" else 1
+        interactive = _checked_interactive_ttl(body.get("interactive_ttl"), mode, max_ttl)
         session_id = secrets.token_hex(10)
         now = self._clock()
         stamps = json.dumps([{"status": "open", "timestamp": iso_z(now)}])
@@ -159,10 +162,16 @@ class SessionRegistry:
             )
         return str(row["backend"])
 
-    def is_dedicated(self, conn: sqlite3.Connection, session_id: str) -> bool:
-        """Whether the session's jobs go first on their device."""
-        row = conn.execute("SELECT mode FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return row is not None and row["mode"] == "dedicated"
+    def jobs_go_first(self, conn: sqlite3.Connection, session_id: str) -> bool:
+        """Whether a new job of the session goes before other queued jobs on its device.
+
+        Those of a dedicated session do, unless the session is ``inactive`` (idle for its
+        ``interactive_ttl``): then its next job waits like any other. Call after :meth:`refresh`.
+        """
+        row = conn.execute(
+            "SELECT mode, state FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return row is not None and row["mode"] == "dedicated" and row["state"] != "inactive"
 
     def job_started(self, conn: sqlite3.Connection, session_id: str, now: float) -> None:
         """Note that a job of the session started running."""
@@ -204,18 +213,45 @@ class SessionRegistry:
             "SELECT COUNT(*) FROM jobs WHERE session_id = ? AND status IN ('Queued', 'Running')",
             (session_id,),
         ).fetchone()[0]
+        changed_at = now
         if not row["accepting_jobs"]:
             state = "pending_closed" if pending else "closed"
-        elif pending and row["activated_at"] is not None:
-            state = "active"
         elif row["activated_at"] is None:
             state = "open"
+        elif self._holds_device(conn, row):
+            state = "active"
         else:
-            state = "inactive"
+            idle_since = max(
+                float(value)
+                for value in (
+                    row["activated_at"],
+                    row["last_job_started"],
+                    row["last_job_completed"],
+                )
+                if value is not None
+            )
+            inactive_at = idle_since + int(row["interactive_ttl"])
+            if now < inactive_at:
+                state = "active"
+            else:
+                state = "inactive"
+                # Seen lazily (on the next read or job): stamp when it happened.
+                changed_at = inactive_at
         if state != row["state"]:
-            self._set_state(conn, row, state, now, closed_at=now if state == "closed" else None)
+            closed_at = now if state == "closed" else None
+            self._set_state(conn, row, state, changed_at, closed_at=closed_at)
 
     # ------------------------------------------------------------------ helpers
+    def _holds_device(self, conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
+        """A job of the session runs, or waits with the session's priority (any, in a batch)."""
+        waiting = "status = 'Queued'" + (" AND priority = 0" if row["mode"] == "dedicated" else "")
+        found = conn.execute(
+            f"SELECT 1 FROM jobs WHERE session_id = ? AND (status = 'Running' OR ({waiting})) "
+            "LIMIT 1",
+            (row["id"],),
+        ).fetchone()
+        return found is not None
+
     def _close(self, conn: sqlite3.Connection, session_id: str, reason: str) -> None:
         self._cancel_queued(conn, session_id, reason)
         row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -250,3 +286,17 @@ class SessionRegistry:
                 "are not visible."
             )
         return row
+
+
+def _checked_interactive_ttl(value: object, mode: str, max_ttl: int) -> int:
+    """The session's ``interactive_ttl``: as given (1 to ``max_ttl``), else the mode's default."""
+    if value is None:
+        default = DEFAULT_INTERACTIVE_TTL if mode == "dedicated" else 1
+        return min(default, max_ttl)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_ttl:
+        raise bad_request(
+            "'interactive_ttl' (how many seconds the session waits for its next job before it "
+            f"lets its device go) must be a whole number from 1 to its max_ttl ({max_ttl}); got "
+            f"{shown_value(value)}. Leave it out for the default."
+        )
+    return value

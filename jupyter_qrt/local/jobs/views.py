@@ -27,13 +27,14 @@ def job_details(
     *,
     queue_position: int | None = None,
     held_reason: str | None = None,
-    include_params: bool = False,
+    params_text: str | None = None,
 ) -> dict[str, Any]:
     """``GET /jobs/{id}`` (section 5.2 of the reference).
 
     ``queue_position`` (1 = next to run on its device) is an extra field of this service,
     present while the job is Queued. ``held_reason`` is the ``state.reason`` of a Queued job
-    held back by its instance's usage limit.
+    held back by its instance's usage limit. ``params_text`` (the params' JSON, from the
+    ``job_params`` table) is given only when the params were asked for.
     """
     status = str(row["status"])
     state: dict[str, Any] = {"status": status}
@@ -66,8 +67,8 @@ def job_details(
         details["log_level"] = row["log_level"]
     if queue_position is not None:
         details["queue_position"] = queue_position
-    if include_params:
-        details["params"] = json.loads(row["params"])
+    if params_text is not None:
+        details["params"] = json.loads(params_text)
     return details
 
 

@@ -1,16 +1,20 @@
 """The SQLite database of the local runtime service.
 
 One file, ``runtime.sqlite3`` in the data dir, in WAL mode so that readers (worker processes
-fetching a job's params) never wait for the writer. It holds job params and results and key
-hashes, so only its owner may read it: a new data dir is made 0700, and the database and its
-``-wal``/``-shm`` files are 0600 (SQLite gives those two the database file's mode; files of an
-older version are tightened when opened). The schema is versioned with
-``PRAGMA user_version``; a data dir written by a newer version is refused rather than guessed at.
+fetching a job's params) never wait for the writer. Params live in their own table,
+``job_params``, apart from the ``jobs`` rows that polls, lists and the scheduler read. It holds
+job params and results and key hashes, so only its owner may read it: a new data dir is made
+0700, and the database and its ``-wal``/``-shm`` files are 0600 (SQLite gives those two the
+database file's mode; files of an older version are tightened when opened). The schema is
+versioned with ``PRAGMA user_version``; a data dir written by a newer version is refused rather
+than guessed at.
 
 The core holds one connection guarded by a lock: every call is a few milliseconds of SQLite, so a
 lock costs less than a connection per thread and keeps transactions simple. Writes go through
 :meth:`Store.transaction` (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a job's result and its status
-change land together or not at all.
+change land together or not at all. Whatever fails in a transaction, COMMIT included, is rolled
+back, so the connection never stays inside a transaction; a database that is locked by another
+program, full or failing is a :class:`StoreUnavailableError` (a 503 saying nothing was changed).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .failures import StoreUnavailableError, raise_if_unavailable, roll_back
+
 __all__ = [
     "DB_FILENAME",
     "LOCK_FILENAME",
@@ -32,6 +38,7 @@ __all__ = [
     "DataDirLock",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "open_readonly",
 ]
 
@@ -39,7 +46,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "runtime.sqlite3"
 LOCK_FILENAME = "service.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA_V1 = """
@@ -122,8 +129,20 @@ CREATE TABLE results (
 );
 """
 
-# Migrations from version N to N+1, applied in order; version 0 is an empty file.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+# Version 2: params (up to tens of MB each) leave the jobs rows, which every status poll, list
+# page and claim reads; only the worker running the job and an explicit request read them.
+_PARAMS_OUT_OF_JOBS = """
+CREATE TABLE job_params (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    data TEXT NOT NULL
+);
+INSERT INTO job_params(job_id, data) SELECT id, params FROM jobs;
+ALTER TABLE jobs DROP COLUMN params;
+"""
+
+# Migrations from version N to N+1, applied in order; version 0 is an empty file. Never change
+# one that has shipped: data dirs written by it exist.
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PARAMS_OUT_OF_JOBS}
 
 
 class StoreError(RuntimeError):
@@ -176,22 +195,53 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block in one write transaction; roll it back if the block raises."""
+        """Run the block in one write transaction; roll it back if anything fails.
+
+        Raises
+        ------
+        StoreUnavailableError
+            The database is locked by another program, full, or cannot be written; nothing was
+            changed and the next transaction starts afresh.
+        """
         with self._lock:
             conn = self._require()
-            conn.execute("BEGIN IMMEDIATE")
+            if conn.in_transaction:  # never expected: a rollback that failed before
+                log.warning("Rolling back a transaction left open on %s", self.path)
+                roll_back(conn, self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise_if_unavailable(exc, self.path)
+                raise
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                # COMMIT inside the try: a COMMIT that fails (SQLITE_BUSY without WAL, FULL,
+                # IOERR) leaves the transaction open, and every later BEGIN would fail.
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                roll_back(conn, self.path)
+                if isinstance(exc, sqlite3.OperationalError) and not conn.in_transaction:
+                    raise_if_unavailable(exc, self.path)
                 raise
-            conn.execute("COMMIT")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """Hold the connection for reads (each statement sees a consistent snapshot)."""
+        """Hold the connection for reads (each statement sees a consistent snapshot).
+
+        Raises
+        ------
+        StoreUnavailableError
+            The database is locked by another program or cannot be read.
+        """
         with self._lock:
-            yield self._require()
+            conn = self._require()
+            try:
+                yield conn
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:  # a read transaction of the block (GET /jobs)
+                    roll_back(conn, self.path)
+                raise_if_unavailable(exc, self.path)
+                raise
 
     def get_meta(self, key: str) -> str | None:
         """The value of ``key`` in the meta table, or None."""

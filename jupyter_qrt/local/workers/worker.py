@@ -109,7 +109,9 @@ def _run(
 
     # fetchall ends the statement, so this long-lived reader holds no snapshot between jobs
     # (an open one would keep the service's WAL file from being checkpointed).
-    rows = conn.execute("SELECT params FROM jobs WHERE id = ?", (request.job_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT data FROM job_params WHERE job_id = ?", (request.job_id,)
+    ).fetchall()
     if not rows:
         return JobFailed(request.job_id, INTERNAL_ERROR, "The job was deleted before it ran.")
     started = time.perf_counter()
