@@ -8,3 +8,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 __all__ = ["__version__"]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, object]]:
+    """The server extension (imported only when Jupyter loads it)."""
+    from .server.app import QRTExtension
+
+    return [{"module": "jupyter_qrt", "app": QRTExtension}]
