@@ -41,7 +41,9 @@ Knobs (all plain attributes or methods):
   (stored jobs, e.g. for listing), ``jobs``/``sessions`` (the stored state), ``jobs_count_offset``
   (a lying ``count``),
   ``max_jobs_page``, ``logs_available``, ``set_backend()``, ``revoke_tokens()``,
-  ``token_lifetime``, ``opaque_tokens``, ``iam_delay``, ``require_crn``, ``search_page_size``.
+  ``token_lifetime``, ``opaque_tokens``, ``iam_gate`` (a ``threading.Event``: IAM answers only
+  once it is set; ``iam_arrivals`` counts the requests that reached IAM), ``require_crn``,
+  ``search_page_size``.
 - Records: ``calls`` (method, path, query, headers, body, status, timeout of every request),
   ``count(method, path_regex)``, ``calls_to(method, path_regex)``.
 
@@ -77,6 +79,7 @@ SEARCH_URL = "https://api.global-search-tagging.cloud.ibm.com"
 CATALOG_URL = "https://globalcatalog.cloud.ibm.com/api/v1"
 RUNTIME_URL = "https://quantum.cloud.ibm.com/api/v1"
 EU_RUNTIME_URL = "https://eu-de.quantum.cloud.ibm.com/api/v1"
+IAM_GATE_TIMEOUT_S = 30.0
 
 _RUNTIME_HOST = re.compile(
     r"https://(?:(?P<region>[a-z0-9-]+)\.)?quantum\.cloud\.ibm\.com(?P<path>/.*)"
@@ -182,7 +185,9 @@ class FakeIBMCloud(FakeRuntimeService):
         self.tokens: dict[str, Token] = {}
         self.token_lifetime = 3600.0
         self.opaque_tokens = False  # True: IAM issues non-JWT tokens (only expires_in says when)
-        self.iam_delay = 0.0  # seconds IAM takes to answer (to let concurrent callers pile up)
+        # IAM holds every request until this is set (to let concurrent callers pile up)
+        self.iam_gate: threading.Event | None = None
+        self.iam_arrivals = 0  # requests that reached IAM, counted before the gate
         self.require_crn = True
         self.instances: list[FakeInstance] = []
         self.plans: dict[str, dict[str, Any] | None] = {}
@@ -330,8 +335,13 @@ class FakeIBMCloud(FakeRuntimeService):
             body=body,
             timeout=getattr(request, "req_kwargs", {}).get("timeout"),
         )
-        if self.iam_delay and url.startswith(IAM_URL):
-            time.sleep(self.iam_delay)  # outside the lock: only IAM is slow
+        if url.startswith(IAM_URL):
+            with self.lock:
+                self.iam_arrivals += 1
+            gate = self.iam_gate
+            # outside the lock: only IAM waits; bounded, so a test that never opens it still ends
+            if gate is not None and not gate.wait(timeout=IAM_GATE_TIMEOUT_S):
+                raise requests.ConnectionError("the fake's IAM gate was never opened")
         with self.lock:
             self.calls.append(call)
             fault = self._take_fault(call)

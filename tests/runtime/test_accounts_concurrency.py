@@ -123,6 +123,8 @@ def test_a_save_waits_for_the_lock(tmp_path: Path) -> None:
         proc = ctx.Process(target=_save_one, args=(str(path), saving))
         proc.start()
         assert saving.wait(timeout=TIMEOUT_S), "the saving process never got to save()"
+        # A grace period, not synchronisation: proving that nothing happens needs some time in
+        # which it could have happened (the process signalled it is about to save).
         proc.join(timeout=1.0)
         # Held lock: the other process, saving by now, cannot have written anything.
         assert proc.is_alive()
@@ -150,7 +152,7 @@ def test_the_windows_lock_makes_a_save_wait_too(tmp_path: Path) -> None:
         proc = ctx.Process(target=_save_one_as_on_windows, args=(str(path), saving))
         proc.start()
         assert saving.wait(timeout=TIMEOUT_S), "the saving process never got to save()"
-        proc.join(timeout=1.0)
+        proc.join(timeout=1.0)  # a grace period, as above
         assert proc.is_alive()  # retrying, not failing, while the byte is locked
         assert path.read_bytes() == before
     finally:

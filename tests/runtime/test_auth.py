@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
+from collections.abc import Callable
 
 import pytest
 
@@ -35,6 +37,35 @@ class Clock:
 
 def _iam_calls(fake: FakeIBMCloud) -> int:
     return fake.count("POST", "/identity/token")
+
+
+class _CountingIAMAuth(IAMAuth):
+    """``IAMAuth`` that counts the callers that have asked it for a token."""
+
+    def __init__(self, api_key: str, iam_url: str) -> None:
+        super().__init__(api_key, iam_url)
+        self.askers = 0
+        self._askers_lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._askers_lock:
+            self.askers += 1
+        return super().token()
+
+
+def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Bounded poll of an observable condition (a poll interval, not a synchronising sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting until {what}")
+        time.sleep(0.005)
+
+
+def _pile_up_on_iam(fake: FakeIBMCloud, auth: _CountingIAMAuth, callers: int) -> None:
+    """Hold IAM until all ``callers`` asked for a token and one request reached IAM."""
+    _wait_until(lambda: auth.askers >= callers, f"{callers} threads asked for a token")
+    _wait_until(lambda: fake.iam_arrivals >= 1, "a token request reached IAM")
 
 
 def test_the_token_is_fetched_once_and_reused(fake_ibm: FakeIBMCloud) -> None:
@@ -123,8 +154,9 @@ def test_a_non_jwt_token_lives_as_long_as_expires_in_says() -> None:
 def test_twenty_threads_needing_a_token_cause_one_iam_call(
     fake_ibm: FakeIBMCloud, no_sleep: SleepRecorder
 ) -> None:
-    fake_ibm.iam_delay = 0.2  # slow IAM, so the threads pile up behind the first request
-    auth = RuntimeAuth(IAMAuth(fake_ibm.api_key, fake_ibm.iam_url), fake_ibm.crn)
+    fake_ibm.iam_gate = threading.Event()  # IAM answers once all threads are waiting
+    iam = _CountingIAMAuth(fake_ibm.api_key, fake_ibm.iam_url)
+    auth = RuntimeAuth(iam, fake_ibm.crn)
     api = RuntimeAPI(Transport(fake_ibm.runtime_url, auth=auth, sleep=no_sleep))
     start = threading.Barrier(20)
     names: list[str] = []
@@ -140,6 +172,10 @@ def test_twenty_threads_needing_a_token_cause_one_iam_call(
     threads = [threading.Thread(target=list_backends) for _ in range(20)]
     for thread in threads:
         thread.start()
+    try:
+        _pile_up_on_iam(fake_ibm, iam, 20)
+    finally:
+        fake_ibm.iam_gate.set()
     for thread in threads:
         thread.join(timeout=30)
 
@@ -150,8 +186,8 @@ def test_twenty_threads_needing_a_token_cause_one_iam_call(
 
 
 def test_threads_waiting_on_a_rejected_key_do_not_each_ask_iam(fake_ibm: FakeIBMCloud) -> None:
-    fake_ibm.iam_delay = 0.3
-    auth = IAMAuth("a-key-iam-does-not-know-0000", fake_ibm.iam_url)
+    fake_ibm.iam_gate = threading.Event()  # IAM answers once all threads are waiting
+    auth = _CountingIAMAuth("a-key-iam-does-not-know-0000", fake_ibm.iam_url)
     start = threading.Barrier(10)
     errors: list[BaseException] = []
 
@@ -165,6 +201,10 @@ def test_threads_waiting_on_a_rejected_key_do_not_each_ask_iam(fake_ibm: FakeIBM
     threads = [threading.Thread(target=need_token) for _ in range(10)]
     for thread in threads:
         thread.start()
+    try:
+        _pile_up_on_iam(fake_ibm, auth, 10)
+    finally:
+        fake_ibm.iam_gate.set()
     for thread in threads:
         thread.join(timeout=30)
 

@@ -30,14 +30,12 @@ from jupyter_qrt.runtime.wire.result_types import (
     TwirledSliceSpanV2,
 )
 
-REFERENCE = Path("/work/shared/reference/runtime-rest-api.md")
+DATA = Path(__file__).parent / "data"
 
 
-def _captured_sampler_result() -> str:
-    """The result text of section 7.4 of the reference (a real round trip, 1000 shots)."""
-    text = REFERENCE.read_text()
-    start = text.index('{"__type__": "PrimitiveResult"')
-    return text[start : text.index("\n", start)]
+def _result_text(name: str) -> str:
+    """A result text as ``GET /jobs/{id}/results`` serves it (see data/README.md)."""
+    return (DATA / name).read_text()
 
 
 def _npy_text(array: np.ndarray, *, allow_pickle: bool = False) -> str:
@@ -50,13 +48,15 @@ def _typed_array(text: str) -> str:
     return json.dumps({"__type__": "ndarray", "__value__": text})
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="needs the shared reference")
 def test_a_captured_sampler_result_decodes_to_qiskit_objects() -> None:
-    result = decode_result(_captured_sampler_result())
+    """A real result text (captured on the wire, data/sampler_bell_1000_shots.json) gives the
+    counts, metadata and execution span the official client showed for it."""
+    result = decode_result(_result_text("sampler_bell_1000_shots.json"))
     assert isinstance(result, PrimitiveResult)
     (pub,) = result
     assert isinstance(pub, SamplerPubResult)
     assert pub.data.meas.get_counts() == {"00": 480, "11": 520}
+    assert pub.data.meas.num_shots == 1000
     assert pub.metadata == {"circuit_metadata": {}}
     spans = result.metadata["execution"]["execution_spans"]
     assert isinstance(spans, ExecutionSpans)
@@ -67,6 +67,25 @@ def test_a_captured_sampler_result_decodes_to_qiskit_objects() -> None:
     assert span.start == datetime(2026, 11, 22, 3, 49, 20, 976041, tzinfo=UTC)
     assert "DoubleSliceSpan(<start='2026-11-22 03:49:20'" in repr(spans)
     assert result.metadata["version"] == 2
+
+
+def test_an_estimator_result_decodes_to_the_expectation_values() -> None:
+    """An estimator result text in IBM's layout gives the evs/stds a user reads, 0-d for a
+    single observable. The text is not captured: the official ``RuntimeEncoder`` (0.51) wrote
+    it for a known result (data/build_estimator_result.py, data/README.md)."""
+    result = decode_result(_result_text("estimator_bell_zz_xx.json"))
+    assert isinstance(result, PrimitiveResult)
+    single, pair = result
+    assert single.data.evs.shape == ()
+    assert float(single.data.evs) == 0.9873046875
+    assert float(single.data.stds) == 0.0024658203125
+    assert single.metadata["shots"] == 4096
+    assert single.metadata["target_precision"] == 0.015625
+    assert pair.data.shape == (2,)
+    np.testing.assert_array_equal(pair.data.evs, [0.9873046875, 0.96875])
+    np.testing.assert_array_equal(pair.data.stds, [0.0024658203125, 0.00390625])
+    assert result.metadata["version"] == 2
+    assert result.metadata["twirling"]["enable_measure"] is True
 
 
 def test_a_sampler_result_round_trips_through_our_encoder() -> None:

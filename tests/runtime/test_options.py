@@ -70,6 +70,13 @@ def test_nested_attributes_and_dicts_end_up_in_the_official_places() -> None:
     assert runtime_fields(options) == {"log_level": "INFO", "tags": ["t1"], "cost": 300}
 
 
+def test_an_experimental_image_is_the_jobs_runtime_not_a_program_option() -> None:
+    """As in the official client: experimental.image goes to the body's runtime field."""
+    options = SamplerOptions({"experimental": {"image": "sampler:dev", "foo": 1}})
+    assert runtime_fields(options) == {"runtime": "sampler:dev", "log_level": "WARNING"}
+    assert program_options(options) == {"experimental": {"foo": 1}}
+
+
 def test_log_level_is_upper_cased_when_set() -> None:
     options = SamplerOptions()
     options.environment.log_level = "info"

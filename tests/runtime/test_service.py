@@ -455,6 +455,7 @@ def test_wait_reads_again_soon_then_backs_off_to_the_poll_interval(
     pauses: list[float] = []
 
     def sleep(seconds: float) -> None:
+        # a fake clock: the pauses are the behaviour under test, and none is waited for
         pauses.append(seconds)
         if len(pauses) == 9:
             fake_ibm.advance_on_get = True

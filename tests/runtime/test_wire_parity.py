@@ -1,9 +1,8 @@
 """Our wire encoding against qiskit-ibm-runtime's, on generated inputs.
 
-Job bodies: the official ``SamplerV2``/``EstimatorV2.run`` build their ``params`` (we capture
-them where the client hands them to its service) and the official ``Runtime.program_run`` turns
-them into the POST body text; ours must be the same text. Results: objects encoded by the
-official ``RuntimeEncoder`` must decode with our ``loads`` to what ``RuntimeDecoder`` gives.
+Circuits and arrays must encode to the official ``RuntimeEncoder``'s text; results encoded by the
+official ``RuntimeEncoder`` must decode with our ``loads`` to what ``RuntimeDecoder`` gives. The
+job bodies both clients send over HTTP are compared in ``test_wire_parity_jobs.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +10,10 @@ from __future__ import annotations
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from qiskit.circuit import ClassicalRegister, Parameter, QuantumCircuit, QuantumRegister
@@ -27,337 +24,25 @@ from qiskit.primitives.containers import (
     PubResult,
     SamplerPubResult,
 )
-from qiskit.providers.fake_provider import GenericBackendV2
 from qiskit.quantum_info import SparsePauliOp
-from qiskit.transpiler import CouplingMap
 
-from jupyter_qrt.runtime.errors import InvalidInputError
 from jupyter_qrt.runtime.wire import result_types
 from jupyter_qrt.runtime.wire.decoding import loads
-from jupyter_qrt.runtime.wire.encoding import dumps, estimator_params, sampler_params
+from jupyter_qrt.runtime.wire.encoding import dumps
+
+from .wire_inputs import circuits
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
-    from qiskit_ibm_runtime import EstimatorV2, RuntimeDecoder, RuntimeEncoder, SamplerV2
+    from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
     from qiskit_ibm_runtime import execution_span as official_spans
-    from qiskit_ibm_runtime.api.rest.runtime import Runtime
-    from qiskit_ibm_runtime.fake_provider.local_service import QiskitRuntimeLocalService
     from qiskit_ibm_runtime.results import EstimatorPubResult as OfficialEstimatorPubResult
 
 PARITY = settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.too_slow],
 )
-PARAMETER_NAMES = ["a", "b", "theta", "φ"]  # a non-ASCII name exercises QPY and JSON escaping
-
-
-class _SimulatorBackend(GenericBackendV2):  # type: ignore[misc]
-    """A backend the official primitives treat as a simulator: no ISA checks in the way."""
-
-    simulator = True
-
-    def configuration(self) -> Any:
-        return SimpleNamespace(simulator=True)
-
-
-class _CapturedPost:
-    def __init__(self) -> None:
-        self.headers: dict[str, str] = {}
-        self.body = ""
-
-    def post(self, url: str, data: str, **kwargs: Any) -> Any:
-        self.body = data
-
-        class _Answer:
-            @staticmethod
-            def json() -> dict[str, str]:
-                return {"id": "job", "backend": "b"}
-
-        return _Answer()
-
-
-@pytest.fixture
-def official_body(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run an official V2 primitive and return the text of the POST /jobs body it would send."""
-    captured: dict[str, Any] = {}
-
-    def capture_run(self: Any, program_id: str, inputs: dict[str, Any], options: Any, **kw: Any):
-        captured.update(program_id=program_id, inputs=inputs, options=options)
-
-    monkeypatch.setattr(QiskitRuntimeLocalService, "_run", capture_run)
-    backend = _SimulatorBackend(4)
-
-    def run(kind: str, pubs: list[Any], options: dict[str, Any], **run_kwargs: Any) -> str | None:
-        """The body text, or None when the official client refuses the input."""
-        primitive_class = SamplerV2 if kind == "sampler" else EstimatorV2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                primitive_class(mode=backend, options=options).run(pubs, **run_kwargs)
-            except (ValueError, TypeError):
-                return None
-        job_options = captured["options"]
-        session = _CapturedPost()
-        Runtime(session).program_run(  # type: ignore[arg-type]
-            program_id=captured["program_id"],
-            backend_name="b",
-            params=captured["inputs"],
-            log_level=job_options.get("log_level"),
-            job_tags=job_options.get("job_tags"),
-            max_execution_time=job_options.get("max_execution_time"),
-        )
-        return session.body
-
-    return run
-
-
-def _our_body(kind: str, params: dict[str, Any], options: dict[str, Any]) -> str:
-    environment = options.get("environment", {})
-    body: dict[str, Any] = {
-        "program_id": kind,
-        "params": params,
-        "log_level": environment.get("log_level", "WARNING"),
-        "backend": "b",
-    }
-    if environment.get("job_tags"):
-        body["tags"] = environment["job_tags"]
-    if options.get("max_execution_time"):
-        body["cost"] = options["max_execution_time"]
-    return dumps(body)
-
-
-# ---------------------------------------------------------------- generated job inputs
-
-angles = st.floats(-7, 7, allow_nan=False, width=64)
-
-
-@st.composite
-def circuits(draw: st.DrawFn, num_qubits: int | None = None) -> QuantumCircuit:
-    n = num_qubits or draw(st.integers(1, 3))
-    circuit = QuantumCircuit(n)
-    known: dict[str, Parameter] = {}
-    for _ in range(draw(st.integers(0, 6))):
-        gate = draw(st.sampled_from(["h", "x", "sx", "cx", "rz", "ry", "rz(p)", "ry(2p+1)"]))
-        qubit = draw(st.integers(0, n - 1))
-        if gate == "cx" and n > 1:
-            circuit.cx(qubit, (qubit + 1) % n)
-        elif gate in ("rz", "ry"):
-            getattr(circuit, gate)(draw(angles), qubit)
-        elif "p" in gate:
-            name = draw(st.sampled_from(PARAMETER_NAMES))
-            parameter = known.setdefault(name, Parameter(name))
-            angle = parameter if gate == "rz(p)" else 2 * parameter + 1
-            getattr(circuit, gate[:2])(angle, qubit)
-        elif gate in ("h", "x", "sx"):
-            getattr(circuit, gate)(qubit)
-    if draw(st.booleans()):
-        circuit.measure_all()
-    else:
-        register = ClassicalRegister(n, draw(st.sampled_from(["c", "alpha", "out_1"])))
-        circuit.add_register(register)
-        circuit.measure(range(n), register)
-    if draw(st.booleans()):
-        circuit.metadata = {"label": draw(st.text(max_size=5)), "n": n}
-    return circuit
-
-
-@st.composite
-def parameter_values(draw: st.DrawFn, circuit: QuantumCircuit, shape: tuple[int, ...]) -> Any:
-    k = circuit.num_parameters
-    values = draw(hnp.arrays(np.float64, (*shape, k), elements=angles))
-    form = draw(st.sampled_from(["array", "list", "tuple-key", "per-parameter"]))
-    if form == "list":
-        return values.tolist()
-    if form == "tuple-key":
-        return {tuple(circuit.parameters): values}
-    if form == "per-parameter" and k:
-        return {p: values[..., i] for i, p in enumerate(circuit.parameters)}
-    return values
-
-
-@st.composite
-def sampler_pubs(draw: st.DrawFn) -> Any:
-    circuit = draw(circuits())
-    shape = draw(st.sampled_from([(), (2,), (2, 3)]))
-    shots = draw(st.none() | st.integers(1, 10_000))
-    if circuit.num_parameters == 0 and draw(st.booleans()):
-        return circuit if shots is None else (circuit, None, shots)
-    values = draw(parameter_values(circuit, shape if circuit.num_parameters else ()))
-    return (circuit, values) if shots is None else (circuit, values, shots)
-
-
-def _shuffled(draw: st.DrawFn, options: dict[str, Any]) -> dict[str, Any]:
-    # the official client orders options by declaration, whatever order they were given in
-    keys = draw(st.permutations(list(options)))
-    return {
-        k: _shuffled(draw, options[k]) if isinstance(options[k], dict) else options[k] for k in keys
-    }
-
-
-@st.composite
-def sampler_options(draw: st.DrawFn) -> dict[str, Any]:
-    chosen = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "default_shots": st.integers(1, 100_000),
-                "dynamical_decoupling": st.fixed_dictionaries(
-                    {"enable": st.booleans()},
-                    optional={"sequence_type": st.sampled_from(["XX", "XpXm", "XY4"])},
-                ),
-                "twirling": st.fixed_dictionaries(
-                    {},
-                    optional={
-                        "enable_gates": st.booleans(),
-                        "num_randomizations": st.integers(1, 64) | st.just("auto"),
-                        "strategy": st.sampled_from(["active", "all"]),
-                    },
-                ),
-                "execution": st.fixed_dictionaries(
-                    {},
-                    optional={
-                        "init_qubits": st.booleans(),
-                        "rep_delay": st.integers(1, 5) | st.floats(1e-6, 1e-3),
-                        "meas_type": st.sampled_from(["classified", "kerneled"]),
-                    },
-                ),
-                "simulator": st.fixed_dictionaries({"seed_simulator": st.integers(0, 99)}),
-                "experimental": st.sampled_from(
-                    [{"foo": 1}, {"twirling": {"strategy": "all"}}, {"image": "x:y", "bar": [1]}]
-                ),
-                "environment": st.fixed_dictionaries(
-                    {"log_level": st.sampled_from(["INFO", "ERROR"])},
-                    optional={"job_tags": st.lists(st.text("abc", min_size=1), max_size=2)},
-                ),
-                "max_execution_time": st.integers(1, 10_000),
-            },
-        )
-    )
-    return _shuffled(draw, chosen)
-
-
-@PARITY
-@given(
-    pubs=st.lists(sampler_pubs(), min_size=1, max_size=3),
-    shots=st.none() | st.integers(1, 5000),
-    options=sampler_options(),
-)
-def test_sampler_job_body_is_the_official_text(
-    official_body: Any, pubs: list[Any], shots: int | None, options: dict[str, Any]
-) -> None:
-    theirs = official_body("sampler", pubs, options, shots=shots)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        event("refused by both" if theirs is None else "same body")
-        if theirs is None:
-            with pytest.raises(InvalidInputError):
-                sampler_params(pubs, shots=shots, options=options)
-            return
-        params = sampler_params(pubs, shots=shots, options=options)
-    assert _our_body("sampler", params, options) == theirs
-
-
-pauli_strings = st.text("IXYZ", min_size=3, max_size=3)
-
-
-@st.composite
-def observables(draw: st.DrawFn, count: int | None) -> Any:
-    def one() -> Any:
-        form = draw(st.sampled_from(["str", "op", "dict"]))
-        if form == "str":
-            return draw(pauli_strings)
-        # distinct terms, coefficients away from 0: qiskit refuses an observable that is zero
-        terms = draw(st.lists(pauli_strings, min_size=1, max_size=3, unique=True))
-        coeff = st.floats(0.1, 2) | st.floats(-2, -0.1)
-        coeffs = draw(st.lists(coeff, min_size=len(terms), max_size=len(terms)))
-        if form == "dict":
-            return dict(zip(terms, coeffs, strict=True))
-        return SparsePauliOp(terms, coeffs)
-
-    return one() if count is None else [one() for _ in range(count)]
-
-
-@st.composite
-def estimator_pubs(draw: st.DrawFn) -> Any:
-    circuit = draw(circuits(num_qubits=3))
-    circuit.remove_final_measurements()
-    count = draw(st.none() | st.integers(1, 3))
-    obs = draw(observables(count))
-    pub: tuple[Any, ...] = (circuit, obs)
-    if circuit.num_parameters or draw(st.booleans()):
-        shapes = [(), (2,), (2, 3)] if count is None else [(), (count,), (2, 1)]
-        shape = draw(st.sampled_from(shapes)) if circuit.num_parameters else ()
-        pub += (draw(parameter_values(circuit, shape)),)
-        if draw(st.booleans()):
-            pub += (draw(st.floats(0.001, 0.5)),)
-    return pub
-
-
-@st.composite
-def estimator_options(draw: st.DrawFn) -> dict[str, Any]:
-    zne = st.fixed_dictionaries(
-        {},
-        optional={
-            "noise_factors": st.lists(st.integers(1, 9), min_size=2, max_size=4),
-            "extrapolator": st.sampled_from(["linear", "exponential", ("exponential", "linear")]),
-        },
-    )
-    resilience = st.one_of(
-        st.fixed_dictionaries(
-            {"measure_mitigation": st.just(True)},
-            optional={
-                "measure_noise_learning": st.fixed_dictionaries(
-                    {"num_randomizations": st.integers(1, 40)}
-                )
-            },
-        ),
-        st.fixed_dictionaries({"zne_mitigation": st.booleans()}, optional={"zne": zne}),
-        st.fixed_dictionaries(
-            {"pec_mitigation": st.booleans()},
-            optional={"pec": st.fixed_dictionaries({"max_overhead": st.integers(1, 200)})},
-        ),
-    )
-    chosen = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "default_precision": st.floats(0.001, 0.5) | st.just(1),
-                "default_shots": st.integers(0, 10_000) | st.none(),
-                "resilience_level": st.integers(0, 2),
-                "seed_estimator": st.integers(0, 99),
-                "resilience": resilience,
-                "twirling": st.fixed_dictionaries({"enable_measure": st.booleans()}),
-                "experimental": st.just({"execution": {"fast_parity": True}}),
-            },
-        )
-    )
-    if chosen.get("resilience", {}).get("pec_mitigation"):
-        # on a simulator the official client insists on a coupling map for PEC
-        edges = [[0, 1], [1, 2]]
-        chosen["simulator"] = {"coupling_map": draw(st.sampled_from([edges, CouplingMap(edges)]))}
-    return _shuffled(draw, chosen)
-
-
-@PARITY
-@given(
-    pubs=st.lists(estimator_pubs(), min_size=1, max_size=3),
-    precision=st.none() | st.floats(0.001, 0.5),
-    options=estimator_options(),
-)
-def test_estimator_job_body_is_the_official_text(
-    official_body: Any, pubs: list[Any], precision: float | None, options: dict[str, Any]
-) -> None:
-    theirs = official_body("estimator", pubs, options, precision=precision)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        event("refused by both" if theirs is None else "same body")
-        if theirs is None:  # e.g. observables and parameter values that do not broadcast
-            with pytest.raises(InvalidInputError):
-                estimator_params(pubs, precision=precision, options=options)
-            return
-        params = estimator_params(pubs, precision=precision, options=options)
-    assert _our_body("estimator", params, options) == theirs
 
 
 @PARITY

@@ -111,6 +111,8 @@ class _Primitive:
         fields = runtime_fields(self._options)
         # Key order as the official client writes it, so the request bodies are identical.
         body: dict[str, Any] = {"program_id": self.program_id, "params": params}
+        if "runtime" in fields:
+            body["runtime"] = fields["runtime"]
         body["log_level"] = fields["log_level"]
         body["backend"] = self._backend.name
         if self._session is not None:

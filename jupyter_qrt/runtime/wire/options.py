@@ -188,10 +188,18 @@ class EstimatorOptions(Options):
 
 
 def runtime_fields(options: Options) -> dict[str, Any]:
-    """Top-level job request fields derived from options (log level, tags, cost, private)."""
+    """Top-level job request fields derived from options (image, log level, tags, cost, private).
+
+    ``experimental.image`` is the runtime image to run the job with: like the official client,
+    it goes to the request's ``runtime`` field, never into the program's options.
+    """
     values = options.to_dict()
     environment = values.get("environment", {})
-    fields: dict[str, Any] = {"log_level": environment.get("log_level", "WARNING")}
+    fields: dict[str, Any] = {}
+    experimental = values.get("experimental")
+    if isinstance(experimental, dict) and experimental.get("image"):
+        fields["runtime"] = experimental["image"]
+    fields["log_level"] = environment.get("log_level", "WARNING")
     if environment.get("job_tags"):
         fields["tags"] = list(environment["job_tags"])
     if values.get("max_execution_time"):
