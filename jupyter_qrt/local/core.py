@@ -73,6 +73,9 @@ class LocalRuntime:
         Level of what worker processes log to stderr.
     threads_per_worker
         Simulator (OpenMP) threads of each worker; default: usable cores // workers, at least 1.
+    worker_start_seconds
+        Seconds a worker may take to get ready before it is replaced; default
+        ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`.worker_config`).
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class LocalRuntime:
         default_cost: int = DEFAULT_COST_SECONDS,
         worker_log_level: int = logging.WARNING,
         threads_per_worker: int | None = None,
+        worker_start_seconds: float | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -96,6 +100,7 @@ class LocalRuntime:
         self._clock = clock
         self._worker_log_level = worker_log_level
         self._threads_per_worker = threads_per_worker
+        self._worker_start_seconds = worker_start_seconds
         self._lifecycle = threading.Lock()
         self._store = Store(self._data_dir)
         self._identity = IdentityRegistry(self._store, self._data_dir, clock)
@@ -172,6 +177,7 @@ class LocalRuntime:
                     self._workers,
                     tick=self._tick,
                     threads_per_worker=self._threads_per_worker,
+                    start_timeout=self._worker_start_seconds,
                 )
             scheduler.start()
         except BaseException:

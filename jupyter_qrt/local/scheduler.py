@@ -8,8 +8,12 @@ replaced by a fresh process, so a stop takes effect at once whatever the simulat
 The dispatcher never sleeps on anything but its wait for messages, so cancellations, deadlines
 and results are handled within moments whatever else goes on:
 
-- A worker that dies before it is ready (a broken installation) is restarted after a back-off
-  that doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- A worker that dies before it is ready (a broken installation), or is not ready by its
+  start-up deadline (see :mod:`.worker_config`), is killed and restarted after a back-off that
+  doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- Nothing a worker does can hold the dispatcher: it reads only the bytes that have arrived
+  (a message is assembled over as many reads as it takes), and killed workers are waited for
+  by a reaper thread (see :mod:`.worker_slot`).
 - An outcome is written to the database before its worker's slot is cleared. If the write fails
   (e.g. the database is locked or the disk is full), the outcome is kept and written again about
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
@@ -36,7 +40,6 @@ import logging
 import os
 import selectors
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -46,6 +49,7 @@ from functools import partial
 from .job_queue import JobQueue
 from .job_reasons import WORKER_DIED
 from .run_outcomes import OutcomeWriter
+from .worker_config import start_seconds
 from .worker_protocol import (
     JobDone,
     JobFailed,
@@ -53,10 +57,9 @@ from .worker_protocol import (
     WorkerInit,
     WorkerReady,
     encode_message,
-    receive_message,
     send_message,
 )
-from .worker_slot import WorkerSlot, spawn_worker
+from .worker_slot import Reaper, WorkerSlot, spawn_worker
 
 __all__ = ["Scheduler", "WorkerSlot"]
 
@@ -82,6 +85,14 @@ class Scheduler:
     threads_per_worker
         Simulator threads of each worker; default: usable cores // workers (at least 1). An
         ``OMP_NUM_THREADS`` in the environment wins over both.
+    start_timeout
+        Seconds a worker may take to get ready before it is killed and replaced; default
+        ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`.worker_config`).
+
+    Raises
+    ------
+    ValueError
+        ``workers`` is below 1, or the start-up deadline is not a positive number.
     """
 
     def __init__(
@@ -91,9 +102,11 @@ class Scheduler:
         workers: int,
         tick: Callable[[], None] = lambda: None,
         threads_per_worker: int | None = None,
+        start_timeout: float | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
+        self._start_timeout = start_seconds(start_timeout)
         self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
         self._queue = queue
         # Encoded once: the catalog inside may be large, and it may be built further (by other
@@ -115,6 +128,7 @@ class Scheduler:
         self._restart_at = 0.0
         self._outcomes = OutcomeWriter()
         self._serial = 0
+        self._reaper: Reaper | None = None
 
     # ------------------------------------------------------------- public API
     def start(self) -> None:
@@ -130,6 +144,7 @@ class Scheduler:
                 "Cannot start worker processes: this Python does not know its own executable "
                 "(sys.executable is empty)."
             )
+        self._reaper = Reaper()
         try:
             for _ in range(self._size):
                 self._slots.append(self._spawn())
@@ -177,6 +192,7 @@ class Scheduler:
                 self._outcomes.retry()
                 self._stop_cancelled()
                 self._stop_overdue()
+                self._stop_slow_starters()
                 self._replace_dead()
                 self._restart_due()
                 self._dispatch()
@@ -206,12 +222,17 @@ class Scheduler:
                 self._receive(slot)
 
     def _receive(self, slot: WorkerSlot) -> None:
-        message = receive_message(slot.sock)
-        if message is None:
+        messages = slot.read_available()
+        if messages is None:
             self._worker_died(slot)
             return
+        for message in messages:
+            self._handle(slot, message)
+
+    def _handle(self, slot: WorkerSlot, message: object) -> None:
         if isinstance(message, WorkerReady):
             slot.ready = True
+            slot.ready_by = None
             # Workers start fine: no back-off for the next one (slots already waiting keep theirs).
             self._restart_delay = 0.0
             self._restart_at = 0.0
@@ -286,16 +307,31 @@ class Scheduler:
                 slot.deadline = None
                 self._replace(index)
 
+    def _stop_slow_starters(self) -> None:
+        now = time.monotonic()
+        for index, slot in enumerate(self._slots):
+            if slot.restart_at is None and slot.ready_by is not None and now >= slot.ready_by:
+                # Hung (e.g. on a file system or a lock): a new process may well start fine,
+                # but back off in case every start hangs.
+                self._back_off()
+                log.error(
+                    "Worker %s was not ready within %.0f s of its start; killing it and "
+                    "starting another in %.0f s (raise $QRT_WORKER_START_SECONDS if workers "
+                    "need longer to import qiskit on this machine)",
+                    slot.name,
+                    self._start_timeout,
+                    self._restart_delay,
+                )
+                self._replace(index)
+
     def _replace_dead(self) -> None:
         for index, slot in enumerate(self._slots):
             if slot.restart_at is None and slot.process.poll() is not None:
                 self._worker_died(slot, index)
 
     def _worker_died(self, slot: WorkerSlot, index: int | None = None) -> None:
-        try:
-            code: int | None = slot.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            code = None  # the socket closed but the process lingers: _replace kills it
+        # Never waits: a process that closed its socket but lingers is killed by _replace.
+        code = slot.process.poll()
         job = slot.job
         if job is not None:
             reason = (
@@ -321,8 +357,9 @@ class Scheduler:
     def _replace(self, index: int) -> None:
         """Kill the slot's worker and start a new one, or schedule that after the back-off."""
         slot = self._slots[index]
-        self._kill(slot)
+        self._kill(slot, wait=False)
         slot.ready = False
+        slot.ready_by = None
         if self._restart_at > time.monotonic():
             slot.restart_at = self._restart_at
             return
@@ -354,6 +391,7 @@ class Scheduler:
     def _next_wake(self) -> float:
         times = [slot.deadline for slot in self._slots if slot.deadline is not None]
         times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
+        times += [slot.ready_by for slot in self._slots if slot.ready_by is not None]
         retry = self._outcomes.next_retry
         if retry is not None:
             times.append(retry)
@@ -362,6 +400,7 @@ class Scheduler:
     def _spawn(self) -> WorkerSlot:
         self._serial += 1
         slot = spawn_worker(f"worker-{self._serial}", self._init, self._threads)
+        slot.ready_by = time.monotonic() + self._start_timeout
         try:
             self._selector.register(slot.sock, selectors.EVENT_READ, slot)
         except BaseException:
@@ -369,18 +408,27 @@ class Scheduler:
             raise
         return slot
 
-    def _kill(self, slot: WorkerSlot) -> None:
-        """Kill the slot's worker; its socket leaves the selector before it is closed."""
+    def _kill(self, slot: WorkerSlot, *, wait: bool = True) -> None:
+        """Kill the slot's worker; its socket leaves the selector before it is closed.
+
+        Without ``wait`` (the dispatcher), the reaper thread waits for the process to exit.
+        """
         # Not registered: the slot was killed before (it waits for its restart).
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(slot.sock)
-        slot.kill()
+        if wait or self._reaper is None:
+            slot.kill()
+        else:
+            slot.kill_later(self._reaper)
 
     def _close(self) -> None:
         """Kill every worker and close the selector and the wake-up sockets."""
         for slot in self._slots:
             self._kill(slot)
         self._slots.clear()
+        if self._reaper is not None:
+            self._reaper.close()
+            self._reaper = None
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
