@@ -45,6 +45,7 @@ from .scheduler import Scheduler
 from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
 from .sessions import SessionRegistry
 from .store import DataDirBusyError, DataDirLock, Store
+from .worker_config import memory_limit_bytes, start_seconds
 from .worker_protocol import WorkerInit
 
 __all__ = ["DataDirBusyError", "InstanceInfo", "KeyInfo", "LocalRuntime", "ServiceError"]
@@ -76,6 +77,14 @@ class LocalRuntime:
     worker_start_seconds
         Seconds a worker may take to get ready before it is replaced; default
         ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`.worker_config`).
+    worker_memory_mb
+        MiB of memory one job may use in its worker (0: no limit); default
+        ``$QRT_WORKER_MEMORY_MB``, else 3/4 of the machine's memory shared by the workers.
+
+    Raises
+    ------
+    ValueError
+        ``workers`` below 1, or a worker limit that is not a valid number.
     """
 
     def __init__(
@@ -90,6 +99,7 @@ class LocalRuntime:
         worker_log_level: int = logging.WARNING,
         threads_per_worker: int | None = None,
         worker_start_seconds: float | None = None,
+        worker_memory_mb: int | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -100,7 +110,9 @@ class LocalRuntime:
         self._clock = clock
         self._worker_log_level = worker_log_level
         self._threads_per_worker = threads_per_worker
-        self._worker_start_seconds = worker_start_seconds
+        # Checked now: a bad value should stop the caller, not a worker later.
+        self._worker_start_seconds = start_seconds(worker_start_seconds)
+        self._worker_memory = memory_limit_bytes(worker_memory_mb, workers)
         self._lifecycle = threading.Lock()
         self._store = Store(self._data_dir)
         self._identity = IdentityRegistry(self._store, self._data_dir, clock)
@@ -170,6 +182,7 @@ class LocalRuntime:
                     db_path=str(self._store.path),
                     catalog=self._catalog,
                     log_level=self._worker_log_level,
+                    memory_limit=self._worker_memory,
                 )
                 scheduler = Scheduler(
                     self._queue,

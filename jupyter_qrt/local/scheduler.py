@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import selectors
 import socket
 import sys
@@ -47,11 +46,9 @@ from collections.abc import Callable
 from functools import partial
 
 from .job_queue import JobQueue
-from .job_reasons import WORKER_DIED
-from .run_outcomes import OutcomeWriter
-from .worker_config import start_seconds
+from .run_outcomes import OutcomeWriter, reported_outcome, worker_died_outcome
+from .worker_config import start_seconds, usable_cpus
 from .worker_protocol import (
-    JobDone,
     JobFailed,
     RunJob,
     WorkerInit,
@@ -107,7 +104,7 @@ class Scheduler:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self._start_timeout = start_seconds(start_timeout)
-        self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
+        self._threads = threads_per_worker or max(1, usable_cpus() // workers)
         self._queue = queue
         # Encoded once: the catalog inside may be large, and it may be built further (by other
         # threads) while the service runs.
@@ -218,16 +215,22 @@ class Scheduler:
                 continue
             slot = key.data
             # An earlier message may have replaced this slot (its worker died meanwhile).
-            if any(current is slot for current in self._slots):
+            if self._is_current(slot):
                 self._receive(slot)
 
     def _receive(self, slot: WorkerSlot) -> None:
-        messages = slot.read_available()
-        if messages is None:
-            self._worker_died(slot)
-            return
+        messages, still_open = slot.read_available()
+        # A worker's last words (e.g. the failure of a job that ran it out of memory) count,
+        # even when its exit arrives in the same read.
         for message in messages:
+            if not self._is_current(slot):
+                return  # replaced by an earlier message (its worker exits)
             self._handle(slot, message)
+        if not still_open and self._is_current(slot):
+            self._worker_died(slot)
+
+    def _is_current(self, slot: WorkerSlot) -> bool:
+        return any(current is slot for current in self._slots)
 
     def _handle(self, slot: WorkerSlot, message: object) -> None:
         if isinstance(message, WorkerReady):
@@ -242,27 +245,18 @@ class Scheduler:
         if job is None or getattr(message, "job_id", None) != job.job_id:
             log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
             return
-        if isinstance(message, JobDone):
-            write = partial(
-                self._queue.complete,
-                message.job_id,
-                message.result_zlib,
-                quantum_seconds=message.quantum_seconds,
-                metrics=message.metrics,
-                qiskit_version=message.qiskit_version,
-                logs=message.logs,
-            )
-            self._outcomes.write(job.job_id, "completed", write)
-        elif isinstance(message, JobFailed):
-            write = partial(
-                self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
-            )
-            self._outcomes.write(job.job_id, "failed", write)
-        else:
+        recording = reported_outcome(self._queue, message)
+        if recording is None:
             return
+        self._outcomes.write(job.job_id, *recording)
         # Only now: a slot cleared before its outcome is written would lose the job.
         slot.job = None
         slot.deadline = None
+        if isinstance(message, JobFailed) and message.worker_exits:
+            # Replaced at once: no next job may be sent to a worker that is on its way out.
+            log.info("Worker %s exits after job %s; starting another", slot.name, job.job_id)
+            index = next(i for i, current in enumerate(self._slots) if current is slot)
+            self._replace(index)
 
     def _dispatch(self) -> None:
         for slot in self._slots:
@@ -334,13 +328,7 @@ class Scheduler:
         code = slot.process.poll()
         job = slot.job
         if job is not None:
-            reason = (
-                f"The worker process running this job stopped unexpectedly (exit code {code}). "
-                "The job may need more memory than this machine has: try fewer qubits, shots "
-                "or pubs, or submit it again."
-            )
-            write = partial(self._queue.fail, job.job_id, WORKER_DIED, reason)
-            self._outcomes.write(job.job_id, "failed (its worker died)", write)
+            self._outcomes.write(job.job_id, *worker_died_outcome(self._queue, job.job_id, code))
             slot.job = None
             slot.deadline = None
         elif not slot.ready:
@@ -432,10 +420,3 @@ class Scheduler:
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1

@@ -29,6 +29,7 @@ __all__ = [
     "default_memory_mb",
     "memory_limit_bytes",
     "start_seconds",
+    "usable_cpus",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,3 +112,10 @@ def memory_limit_bytes(
             f"no limit), not {raw!r}."
         )
     return value_mb * _MIB if value_mb else None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1

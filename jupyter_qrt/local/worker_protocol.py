@@ -91,6 +91,8 @@ class JobFailed:
     reason_code: int
     reason: str
     logs: str = ""
+    #: The worker exits after this message (e.g. it ran out of memory: a fresh one replaces it).
+    worker_exits: bool = False
 
 
 def encode_message(message: object) -> bytes:

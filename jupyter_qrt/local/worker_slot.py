@@ -53,11 +53,12 @@ class WorkerSlot:
     ready_by: float | None = None
     reader: MessageReader = field(default_factory=MessageReader)
 
-    def read_available(self, limit: int = 1 << 24) -> list[object] | None:
+    def read_available(self, limit: int = 1 << 24) -> tuple[list[object], bool]:
         """The messages completed by the bytes that have arrived; never waits for more.
 
         Reads at most about ``limit`` bytes, so that one chatty worker cannot hold the caller.
-        Returns None when the worker has closed its end (or the socket failed).
+        Returns the messages and whether the connection is still open (False once the worker
+        has closed its end or the socket failed; the messages sent before count still).
         """
         messages: list[object] = []
         received = 0
@@ -67,12 +68,12 @@ class WorkerSlot:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
-                return None
+                return messages, False
             if not data:
-                return None
+                return messages, False
             received += len(data)
             messages += self.reader.feed(data)
-        return messages
+        return messages, True
 
     def kill_later(self, reaper: Reaper) -> None:
         """Kill the process (if alive), close the socket; ``reaper`` waits for the exit."""
