@@ -14,17 +14,16 @@ and results are handled within moments whatever else goes on:
 - Nothing a worker does can hold the dispatcher: it reads only the bytes that have arrived
   (a message is assembled over as many reads as it takes), and killed workers are waited for
   by a reaper thread (see :mod:`.worker_slot`).
+- Nor can another process that holds the database's write lock: the dispatcher's writes wait
+  at most a quarter second for it, then the claim or tick is tried again a second later (and an
+  outcome kept, as below).
 - An outcome is written to the database before its worker's slot is cleared. If the write fails
   (e.g. the database is locked or the disk is full), the outcome is kept and written again about
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
   the next restart.
 
-Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
-(its CPU affinity, e.g. a container's share) divided by the number of workers: OpenMP threads of
-several processes competing for the same cores make every run many times slower than running
-them one after the other.
-
-Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
+Workers are fresh interpreters, never forks (see :mod:`.worker_slot`); their simulator threads
+and limits are set as :mod:`.worker_config` says.
 
 The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
 the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
@@ -39,6 +38,7 @@ import contextlib
 import logging
 import selectors
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -63,6 +63,7 @@ __all__ = ["Scheduler", "WorkerSlot"]
 log = logging.getLogger(__name__)
 
 _MAX_RESTART_DELAY = 30.0
+_DB_WAIT_MS = 250
 _JOIN_SECONDS = 10.0
 
 
@@ -126,6 +127,7 @@ class Scheduler:
         self._outcomes = OutcomeWriter()
         self._serial = 0
         self._reaper: Reaper | None = None
+        self._database_busy = False
 
     # ------------------------------------------------------------- public API
     def start(self) -> None:
@@ -183,6 +185,7 @@ class Scheduler:
 
     # ---------------------------------------------------------- the dispatcher
     def _run(self) -> None:
+        self._queue.limit_busy_wait(_DB_WAIT_MS)
         next_tick = 0.0
         while not self._stopping.is_set():
             try:
@@ -192,16 +195,28 @@ class Scheduler:
                 self._stop_slow_starters()
                 self._replace_dead()
                 self._restart_due()
-                self._dispatch()
+                self._unless_database_busy(self._dispatch)
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + 1.0
-                    self._tick()
+                    self._unless_database_busy(self._tick)
                 self._wait(min(next_tick, self._next_wake()) - time.monotonic())
             except Exception:
                 # The loop must outlive any one failure (a locked database, a bad message).
                 log.exception("The job scheduler hit an error; it carries on")
                 self._stopping.wait(0.5)
+
+    def _unless_database_busy(self, step: Callable[[], None]) -> None:
+        """Run ``step``; if the database refuses its write, carry on (it runs again soon)."""
+        try:
+            step()
+        except sqlite3.OperationalError as exc:
+            # Logged once per spell: it lasts as long as another process holds the lock.
+            if not self._database_busy:
+                log.warning("The database refused a write (%s); the scheduler retries", exc)
+            self._database_busy = True
+            return
+        self._database_busy = False
 
     def _wait(self, timeout: float) -> None:
         # Registered: the wake-up socket and the socket of every live worker (a slot waiting for
@@ -305,13 +320,10 @@ class Scheduler:
         now = time.monotonic()
         for index, slot in enumerate(self._slots):
             if slot.restart_at is None and slot.ready_by is not None and now >= slot.ready_by:
-                # Hung (e.g. on a file system or a lock): a new process may well start fine,
-                # but back off in case every start hangs.
-                self._back_off()
+                self._back_off()  # in case every start hangs (a new one may well start fine)
                 log.error(
-                    "Worker %s was not ready within %.0f s of its start; killing it and "
-                    "starting another in %.0f s (raise $QRT_WORKER_START_SECONDS if workers "
-                    "need longer to import qiskit on this machine)",
+                    "Worker %s was not ready %.0f s after its start; starting another in %.0f s "
+                    "(raise $QRT_WORKER_START_SECONDS if qiskit imports slowly on this machine)",
                     slot.name,
                     self._start_timeout,
                     self._restart_delay,

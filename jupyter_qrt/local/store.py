@@ -11,6 +11,10 @@ The core holds one connection guarded by a lock: every call is a few millisecond
 lock costs less than a connection per thread and keeps transactions simple. Writes go through
 :meth:`Store.transaction` (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a job's result and its status
 change land together or not at all.
+
+A write waits up to ``BUSY_TIMEOUT_MS`` for a lock another process holds. A thread that must not
+wait that long (the scheduler's dispatcher) sets a shorter wait for itself with
+:meth:`Store.limit_busy_wait`, and tries again later when a write fails.
 """
 
 from __future__ import annotations
@@ -143,6 +147,14 @@ class Store:
         self.path = Path(data_dir) / DB_FILENAME
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._thread_local = threading.local()
+
+    def limit_busy_wait(self, milliseconds: int) -> None:
+        """Make this thread's writes wait at most ``milliseconds`` for another process's lock.
+
+        Past that, they raise ``sqlite3.OperationalError`` ("database is locked").
+        """
+        self._thread_local.busy_ms = int(milliseconds)
 
     def open(self) -> None:
         """Open (or create) the database and bring its schema up to date."""
@@ -177,15 +189,22 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the block in one write transaction; roll it back if the block raises."""
+        busy_ms: int | None = getattr(self._thread_local, "busy_ms", None)
         with self._lock:
             conn = self._require()
-            conn.execute("BEGIN IMMEDIATE")
+            if busy_ms is not None:
+                conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if busy_ms is not None:  # the other threads wait as long as ever
+                    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

@@ -10,6 +10,11 @@ e.g. by the Jupyter extension), or a default:
   ``QRT_WORKER_MEMORY_MB``; default 3/4 of the machine's memory shared among the workers, at
   least 1 GiB; 0 turns the limit off.
 
+Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
+(:func:`usable_cpus`: its CPU affinity, e.g. a container's share) divided by the number of
+workers: OpenMP threads of several processes competing for the same cores make every run many
+times slower than running them one after the other.
+
 A worker imports qiskit and qiskit-aer before it is ready, which takes a few seconds (longer on
 a busy machine); one that is not ready by the deadline is killed and replaced, so that a hung
 start never holds a slot. The memory limit keeps one job from taking the whole machine (and the

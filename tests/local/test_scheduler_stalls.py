@@ -81,3 +81,51 @@ def test_a_worker_that_stalls_mid_message_does_not_hold_up_the_other_slots(
     job_ids = [runtime.create_job(crn, "me", sampler_body(IDEAL))["id"] for _ in range(2)]
     for job_id in job_ids:
         assert runtime.wait_for_job(crn, job_id, WAIT)["state"]["status"] == "Completed"
+
+
+def test_a_database_locked_by_another_process_does_not_hold_up_worker_replacement(
+    tmp_path: Path, runtime_factory: list[LocalRuntime]
+) -> None:
+    import os
+    import signal
+    import sqlite3
+    import time
+
+    from jupyter_qrt.local.store import DB_FILENAME
+
+    from .core_helpers import long_circuit
+
+    runtime = LocalRuntime(tmp_path, workers=1)
+    runtime.start()
+    runtime_factory.append(runtime)
+    crn = runtime.default_instance.crn
+    scheduler = runtime._scheduler
+    assert scheduler is not None
+    running = runtime.create_job(crn, "me", sampler_body(IDEAL, long_circuit(), shots=1))["id"]
+    queued = runtime.create_job(crn, "me", sampler_body(IDEAL))["id"]
+    deadline = time.monotonic() + WAIT
+    while runtime.job(crn, running)["state"]["status"] != "Running":
+        assert time.monotonic() < deadline, "the long job never ran"
+        time.sleep(0.02)
+    (busy,) = scheduler.worker_pids()
+    # Another process (a second service, a backup tool) holds the write lock for a while. The
+    # worker running the long job dies meanwhile: its replacement must not wait for the lock.
+    other = sqlite3.connect(tmp_path / DB_FILENAME, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    replaced_while_locked = False
+    try:
+        os.kill(busy, signal.SIGKILL)
+        lock_until = time.monotonic() + 8.0  # below the 10 s the service waits for a lock
+        while time.monotonic() < lock_until:
+            if scheduler.worker_pids() and busy not in scheduler.worker_pids():
+                replaced_while_locked = True
+                break
+            time.sleep(0.05)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert replaced_while_locked, "the worker was replaced only after the lock was released"
+    # Nothing was lost meanwhile: the dead worker's job failed, the queued one runs.
+    details = runtime.wait_for_job(crn, running, WAIT)
+    assert (details["state"]["status"], details["state"]["reason_code"]) == ("Failed", 1501)
+    assert runtime.wait_for_job(crn, queued, WAIT)["state"]["status"] == "Completed"
