@@ -140,7 +140,7 @@ def _run(
         return JobFailed(
             request.job_id,
             INVALID_PUB,
-            f"The job's params could not be decoded: {exc}. Build the pubs with the "
+            f"The job's params could not be decoded: {str(exc).rstrip('.')}. Build the pubs with "
             "primitives of qiskit-ibm-runtime or jupyter_qrt.runtime.",
             logs=capture.text() + traceback.format_exc(),
         )

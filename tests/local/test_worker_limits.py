@@ -132,6 +132,7 @@ def test_a_circuit_payload_without_a_circuit_fails_clearly(runtime: LocalRuntime
     state = _failure(runtime, body)
     assert state["reason_code"] == 1517
     assert "holds no circuit" in state["reason"]
+    assert ".." not in state["reason"]
 
 
 def test_bad_worker_limits_are_refused_with_what_to_give(
