@@ -6,7 +6,8 @@ function, so ``import jupyter_qrt`` never pulls in qiskit, jupyter_server or IPy
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
+
 __all__ = ["__version__"]
 
 

@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, default=2, help="worker processes running jobs")
     serve.add_argument(
+        "--worker-memory-mb",
+        type=int,
+        default=None,
+        metavar="MIB",
+        help="memory one job may use, in MiB; 0 for no limit (default: $QRT_WORKER_MEMORY_MB, "
+        "else 3/4 of the machine's memory shared by the workers)",
+    )
+    serve.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the service becomes reachable from other machines); "
@@ -209,6 +217,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             port=args.port,
             catalog=args.catalog,
             workers=args.workers,
+            worker_memory_mb=args.worker_memory_mb,
             allow_remote=args.allow_remote,
             certfile=args.certfile,
             keyfile=args.keyfile,

@@ -45,6 +45,7 @@ from .jobs.sessions import SessionRegistry
 from .jobs.views import FINAL_STATUSES
 from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
 from .store.database import DataDirBusyError, DataDirLock, Store
+from .workers.config import memory_limit_bytes, start_seconds
 from .workers.protocol import WorkerInit
 from .workers.scheduler import Scheduler
 
@@ -74,6 +75,17 @@ class LocalRuntime:
         Level of what worker processes log to stderr.
     threads_per_worker
         Simulator (OpenMP) threads of each worker; default: usable cores // workers, at least 1.
+    worker_start_seconds
+        Seconds a worker may take to get ready before it is replaced; default
+        ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`jupyter_qrt.local.workers.config`).
+    worker_memory_mb
+        MiB of memory one job may use in its worker (0: no limit); default
+        ``$QRT_WORKER_MEMORY_MB``, else 3/4 of the machine's memory shared by the workers.
+
+    Raises
+    ------
+    ValueError
+        ``workers`` below 1, or a worker limit that is not a valid number.
     """
 
     def __init__(
@@ -87,6 +99,8 @@ class LocalRuntime:
         default_cost: int = DEFAULT_COST_SECONDS,
         worker_log_level: int = logging.WARNING,
         threads_per_worker: int | None = None,
+        worker_start_seconds: float | None = None,
+        worker_memory_mb: int | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -97,6 +111,9 @@ class LocalRuntime:
         self._clock = clock
         self._worker_log_level = worker_log_level
         self._threads_per_worker = threads_per_worker
+        # Checked now: a bad value should stop the caller, not a worker later.
+        self._worker_start_seconds = start_seconds(worker_start_seconds)
+        self._worker_memory = memory_limit_bytes(worker_memory_mb, workers)
         self._lifecycle = threading.Lock()
         self._store = Store(self._data_dir)
         self._identity = IdentityRegistry(self._store, self._data_dir, clock)
@@ -166,6 +183,7 @@ class LocalRuntime:
                     db_path=str(self._store.path),
                     catalog=self._catalog,
                     log_level=self._worker_log_level,
+                    memory_limit=self._worker_memory,
                 )
                 scheduler = Scheduler(
                     self._queue,
@@ -173,6 +191,7 @@ class LocalRuntime:
                     self._workers,
                     tick=self._tick,
                     threads_per_worker=self._threads_per_worker,
+                    start_timeout=self._worker_start_seconds,
                 )
             scheduler.start()
         except BaseException:

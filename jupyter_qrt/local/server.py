@@ -201,6 +201,9 @@ class LocalService:
         Path under which everything is served (``/``; the URLs include it).
     workers
         Worker processes running jobs.
+    worker_memory_mb
+        MiB of memory one job may use (0: no limit; default: see
+        :mod:`jupyter_qrt.local.workers.config`).
     max_body_bytes
         Largest request body accepted (413 beyond).
     token_lifetime_seconds
@@ -228,6 +231,7 @@ class LocalService:
         catalog: str | DeviceCatalog | None = None,
         base_path: str = "/",
         workers: int = 2,
+        worker_memory_mb: int | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
         allow_remote: bool = False,
@@ -259,6 +263,7 @@ class LocalService:
         self._catalog = catalog
         self._base_path = normalize_base_path(base_path)
         self._workers = workers
+        self._worker_memory_mb = worker_memory_mb
         self._max_body_bytes = max_body_bytes
         self._token_lifetime = token_lifetime_seconds
         self._runtime: LocalRuntime | None = None
@@ -297,6 +302,8 @@ class LocalService:
                 "Choose another port, or --port 0 for a free one."
             ) from exc
         kwargs: dict[str, Any] = {"workers": self._workers, "max_body_bytes": self._max_body_bytes}
+        if self._worker_memory_mb is not None:
+            kwargs["worker_memory_mb"] = self._worker_memory_mb
         if self._catalog is not None:
             kwargs["catalog"] = self._catalog
         try:

@@ -46,6 +46,7 @@ __all__ = [
     "JobTimeoutError",
     "NotFoundError",
     "NotISAError",
+    "PayloadTooLargeError",
     "QRTError",
     "RateLimitedError",
     "SessionNotFoundError",
@@ -80,6 +81,21 @@ class InvalidInputError(QRTError, ValueError):
 
 class NotISAError(InvalidInputError):
     """A circuit is not an ISA circuit for the target backend."""
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """Compressed payloads inflate to more bytes than the decoder was allowed to produce.
+
+    ``limit`` is the number of bytes that was allowed (see ``decoding.loads``).
+    """
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled across processes: rebuild with both arguments, not just ``args``.
+        return (type(self), (str(self), self.limit))
 
 
 class AuthError(QRTError):

@@ -30,7 +30,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
-from jupyter_qrt import __version__
+from jupyter_qrt._version import __version__
 
 from .callers import NAMESPACE
 from .embedded import EmbeddedLocal

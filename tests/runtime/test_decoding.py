@@ -325,3 +325,44 @@ def test_malformed_settings_and_sparse_matrices_get_one_clear_error(
 ) -> None:
     with pytest.raises(InvalidInputError, match=f"Cannot decode a '{type_name}' value"):
         loads(text)
+
+
+# ------------------------------------------------------------------ payloads that inflate far
+def _zeros_b64_zlib(head: bytes, zeros: int) -> str:
+    return base64.b64encode(zlib.compress(head + bytes(zeros), 9)).decode("ascii")
+
+
+def test_payloads_inflating_past_the_limit_are_refused_before_they_are_inflated() -> None:
+    from jupyter_qrt.runtime.errors import PayloadTooLargeError
+
+    limit = 1 << 20
+    circuit_bomb = {"__type__": "QuantumCircuit", "__value__": _zeros_b64_zlib(b"", 8 << 20)}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (1 << 20,)}
+    )
+    array_bomb = {
+        "__type__": "ndarray",
+        "__value__": _zeros_b64_zlib(header.getvalue(), 8 << 20),
+    }
+    for bomb in (circuit_bomb, array_bomb):
+        with pytest.raises(PayloadTooLargeError, match=f"{limit} bytes") as caught:
+            loads(json.dumps([bomb]), max_inflated_bytes=limit)
+        assert caught.value.limit == limit
+    # The limit counts every payload of the document together.
+    small = dumps([np.zeros(1000), np.zeros(1000)])  # 8000 bytes each
+    assert len(loads(small, max_inflated_bytes=20_000)) == 2
+    with pytest.raises(PayloadTooLargeError):
+        loads(small, max_inflated_bytes=12_000)
+    assert len(loads(small)) == 2  # no limit unless asked
+
+
+def test_a_circuit_payload_without_a_circuit_says_so() -> None:
+    import qiskit.qpy
+
+    buffer = io.BytesIO()
+    qiskit.qpy.dump([], buffer)
+    value = base64.b64encode(zlib.compress(buffer.getvalue())).decode("ascii")
+    for type_name in ("QuantumCircuit", "Instruction"):
+        with pytest.raises(InvalidInputError, match="holds no circuit"):
+            loads(json.dumps({"__type__": type_name, "__value__": value}))

@@ -212,6 +212,10 @@ class JobQueue:
         self._last_backend: str | None = None
         self._held_instances: set[str] = set()
 
+    def limit_busy_wait(self, milliseconds: int) -> None:
+        """Make the calling thread's writes wait at most this long for a database lock."""
+        self._store.limit_busy_wait(milliseconds)
+
     def claim_next(self, worker_name: str) -> ClaimedJob | None:
         """Move the next runnable job to Running and return it (None when nothing is queued).
 

@@ -15,6 +15,10 @@ lock costs less than a connection per thread and keeps transactions simple. Writ
 change land together or not at all. Whatever fails in a transaction, COMMIT included, is rolled
 back, so the connection never stays inside a transaction; a database that is locked by another
 program, full or failing is a :class:`StoreUnavailableError` (a 503 saying nothing was changed).
+
+A write waits up to ``BUSY_TIMEOUT_MS`` for a lock another process holds. A thread that must not
+wait that long (the scheduler's dispatcher) sets a shorter wait for itself with
+:meth:`Store.limit_busy_wait`, and tries again later when a write fails.
 """
 
 from __future__ import annotations
@@ -162,6 +166,14 @@ class Store:
         self.path = Path(data_dir) / DB_FILENAME
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._thread_local = threading.local()
+
+    def limit_busy_wait(self, milliseconds: int) -> None:
+        """Make this thread's writes wait at most ``milliseconds`` for another process's lock.
+
+        Past that, they raise ``sqlite3.OperationalError`` ("database is locked").
+        """
+        self._thread_local.busy_ms = int(milliseconds)
 
     def open(self) -> None:
         """Open (or create) the database and bring its schema up to date."""
@@ -203,26 +215,33 @@ class Store:
             The database is locked by another program, full, or cannot be written; nothing was
             changed and the next transaction starts afresh.
         """
+        busy_ms: int | None = getattr(self._thread_local, "busy_ms", None)
         with self._lock:
             conn = self._require()
             if conn.in_transaction:  # never expected: a rollback that failed before
                 log.warning("Rolling back a transaction left open on %s", self.path)
                 roll_back(conn, self.path)
+            if busy_ms is not None:
+                conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise_if_unavailable(exc, self.path)
-                raise
-            try:
-                yield conn
-                # COMMIT inside the try: a COMMIT that fails (SQLITE_BUSY without WAL, FULL,
-                # IOERR) leaves the transaction open, and every later BEGIN would fail.
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                roll_back(conn, self.path)
-                if isinstance(exc, sqlite3.OperationalError) and not conn.in_transaction:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
                     raise_if_unavailable(exc, self.path)
-                raise
+                    raise
+                try:
+                    yield conn
+                    # COMMIT inside the try: a COMMIT that fails (SQLITE_BUSY without WAL, FULL,
+                    # IOERR) leaves the transaction open, and every later BEGIN would fail.
+                    conn.execute("COMMIT")
+                except BaseException as exc:
+                    roll_back(conn, self.path)
+                    if isinstance(exc, sqlite3.OperationalError) and not conn.in_transaction:
+                        raise_if_unavailable(exc, self.path)
+                    raise
+            finally:
+                if busy_ms is not None:  # the other threads wait as long as ever
+                    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

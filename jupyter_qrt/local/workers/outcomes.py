@@ -4,6 +4,8 @@ The scheduler writes a run's outcome (completed, failed, stopped) before it free
 slot. If the database refuses the write (locked past its busy timeout, disk full, ...), the
 outcome is kept here and written again about once a second: the job stays Running meanwhile,
 instead of forever (or until a restart runs it a second time).
+
+:func:`reported_outcome` and :func:`worker_died_outcome` say how to record how a run ended.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-__all__ = ["RETRY_SECONDS", "OutcomeWriter"]
+from jupyter_qrt.local.job_reasons import WORKER_DIED
+from jupyter_qrt.local.jobs.queue import JobQueue
+
+from .protocol import JobDone, JobFailed
+
+__all__ = ["RETRY_SECONDS", "OutcomeWriter", "reported_outcome", "worker_died_outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +102,37 @@ class OutcomeWriter:
                 outcome.what,
                 outcome.attempts,
             )
+
+
+def reported_outcome(queue: JobQueue, message: object) -> tuple[str, Callable[[], object]] | None:
+    """``(what, write)`` recording what a worker reported; None if ``message`` is no outcome."""
+    if isinstance(message, JobDone):
+        write = partial(
+            queue.complete,
+            message.job_id,
+            message.result_zlib,
+            quantum_seconds=message.quantum_seconds,
+            metrics=message.metrics,
+            qiskit_version=message.qiskit_version,
+            logs=message.logs,
+        )
+        return "completed", write
+    if isinstance(message, JobFailed):
+        failed = partial(
+            queue.fail, message.job_id, message.reason_code, message.reason, message.logs
+        )
+        return "failed", failed
+    return None
+
+
+def worker_died_outcome(
+    queue: JobQueue, job_id: str, exit_code: int | None
+) -> tuple[str, Callable[[], object]]:
+    """``(what, write)`` failing a job whose worker stopped while it ran."""
+    reason = (
+        f"The worker process running this job stopped unexpectedly (exit code {exit_code}). "
+        "The job may need more memory than this machine has, or than a job may use "
+        "(jupyter-qrt serve --worker-memory-mb): try fewer qubits, shots or pubs, or submit it "
+        "again."
+    )
+    return "failed (its worker died)", partial(queue.fail, job_id, WORKER_DIED, reason)

@@ -10,6 +10,11 @@ Conversation::
     worker -> scheduler   WorkerReady       after the heavy imports (qiskit, qiskit-aer)
     scheduler -> worker   RunJob            only to a ready, idle worker
     worker -> scheduler   JobDone | JobFailed
+
+The scheduler never waits for a worker's bytes: it reads what has arrived with a
+non-blocking ``recv`` and lets a :class:`MessageReader` assemble whole messages, so a worker
+that stops half-way through a message stalls only its own slot. Workers use the blocking
+:func:`receive_message`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from jupyter_qrt.local.devices import DeviceCatalog
 __all__ = [
     "JobDone",
     "JobFailed",
+    "MessageReader",
     "RunJob",
     "WorkerInit",
     "WorkerReady",
@@ -44,6 +50,8 @@ class WorkerInit:
     db_path: str
     catalog: DeviceCatalog
     log_level: int
+    #: Bytes of memory a job may allocate on top of the worker's own (None: no limit).
+    memory_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ class JobFailed:
     reason_code: int
     reason: str
     logs: str = ""
+    #: The worker exits after this message (e.g. it ran out of memory: a fresh one replaces it).
+    worker_exits: bool = False
 
 
 def encode_message(message: object) -> bytes:
@@ -125,3 +135,32 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes | None:
             return None
         received += count
     return bytes(buffer)
+
+
+class MessageReader:
+    """Assembles messages from the bytes of a socket as they arrive, in any pieces.
+
+    Used with non-blocking reads: :meth:`feed` takes whatever ``recv`` returned and gives back
+    the messages completed by it (none while a message is still partial).
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes received of a message that is not complete yet."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[object]:
+        """Add received bytes; return the messages they complete, in order."""
+        self._buffer += data
+        messages: list[object] = []
+        while len(self._buffer) >= _HEADER.size:
+            (length,) = _HEADER.unpack_from(self._buffer)
+            end = _HEADER.size + length
+            if len(self._buffer) < end:
+                break
+            messages.append(pickle.loads(bytes(self._buffer[_HEADER.size : end])))
+            del self._buffer[:end]
+        return messages

@@ -8,19 +8,22 @@ replaced by a fresh process, so a stop takes effect at once whatever the simulat
 The dispatcher never sleeps on anything but its wait for messages, so cancellations, deadlines
 and results are handled within moments whatever else goes on:
 
-- A worker that dies before it is ready (a broken installation) is restarted after a back-off
-  that doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- A worker that dies before it is ready (a broken installation), or is not ready by its
+  start-up deadline (see :mod:`.config`), is killed and restarted after a back-off that
+  doubles up to 30 s; the slot waits with a ``restart_at`` time meanwhile.
+- Nothing a worker does can hold the dispatcher: it reads only the bytes that have arrived
+  (a message is assembled over as many reads as it takes), and killed workers are waited for
+  by a reaper thread (see :mod:`.worker_slot`).
+- Nor can another process that holds the database's write lock: the dispatcher's writes wait
+  at most a quarter second for it, then the claim or tick is tried again a second later (and an
+  outcome kept, as below).
 - An outcome is written to the database before its worker's slot is cleared. If the write fails
   (e.g. the database is locked or the disk is full), the outcome is kept and written again about
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
   the next restart.
 
-Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
-(its CPU affinity, e.g. a container's share) divided by the number of workers: OpenMP threads of
-several processes competing for the same cores make every run many times slower than running
-them one after the other.
-
-Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
+Workers are fresh interpreters, never forks (see :mod:`.worker_slot`); their simulator threads
+and limits are set as :mod:`.config` says.
 
 The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
 the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
@@ -33,37 +36,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import selectors
 import socket
-import subprocess
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable
 from functools import partial
 
-from jupyter_qrt.local.job_reasons import WORKER_DIED
 from jupyter_qrt.local.jobs.queue import JobQueue
 
-from .outcomes import OutcomeWriter
+from .config import start_seconds, usable_cpus
+from .outcomes import OutcomeWriter, reported_outcome, worker_died_outcome
 from .protocol import (
-    JobDone,
     JobFailed,
     RunJob,
     WorkerInit,
     WorkerReady,
     encode_message,
-    receive_message,
     send_message,
 )
-from .slot import WorkerSlot, spawn_worker
+from .slot import Reaper, WorkerSlot, spawn_worker
 
 __all__ = ["Scheduler", "WorkerSlot"]
 
 log = logging.getLogger(__name__)
 
 _MAX_RESTART_DELAY = 30.0
+_DB_WAIT_MS = 250
 _JOIN_SECONDS = 10.0
 
 
@@ -83,6 +84,14 @@ class Scheduler:
     threads_per_worker
         Simulator threads of each worker; default: usable cores // workers (at least 1). An
         ``OMP_NUM_THREADS`` in the environment wins over both.
+    start_timeout
+        Seconds a worker may take to get ready before it is killed and replaced; default
+        ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`.config`).
+
+    Raises
+    ------
+    ValueError
+        ``workers`` is below 1, or the start-up deadline is not a positive number.
     """
 
     def __init__(
@@ -92,10 +101,12 @@ class Scheduler:
         workers: int,
         tick: Callable[[], None] = lambda: None,
         threads_per_worker: int | None = None,
+        start_timeout: float | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
+        self._start_timeout = start_seconds(start_timeout)
+        self._threads = threads_per_worker or max(1, usable_cpus() // workers)
         self._queue = queue
         # Encoded once: the catalog inside may be large, and it may be built further (by other
         # threads) while the service runs.
@@ -116,6 +127,8 @@ class Scheduler:
         self._restart_at = 0.0
         self._outcomes = OutcomeWriter()
         self._serial = 0
+        self._reaper: Reaper | None = None
+        self._database_busy = False
 
     # ------------------------------------------------------------- public API
     def start(self) -> None:
@@ -131,6 +144,7 @@ class Scheduler:
                 "Cannot start worker processes: this Python does not know its own executable "
                 "(sys.executable is empty)."
             )
+        self._reaper = Reaper()
         try:
             for _ in range(self._size):
                 self._slots.append(self._spawn())
@@ -172,24 +186,38 @@ class Scheduler:
 
     # ---------------------------------------------------------- the dispatcher
     def _run(self) -> None:
+        self._queue.limit_busy_wait(_DB_WAIT_MS)
         next_tick = 0.0
         while not self._stopping.is_set():
             try:
                 self._outcomes.retry()
                 self._stop_cancelled()
                 self._stop_overdue()
+                self._stop_slow_starters()
                 self._replace_dead()
                 self._restart_due()
-                self._dispatch()
+                self._unless_database_busy(self._dispatch)
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + 1.0
-                    self._tick()
+                    self._unless_database_busy(self._tick)
                 self._wait(min(next_tick, self._next_wake()) - time.monotonic())
             except Exception:
                 # The loop must outlive any one failure (a locked database, a bad message).
                 log.exception("The job scheduler hit an error; it carries on")
                 self._stopping.wait(0.5)
+
+    def _unless_database_busy(self, step: Callable[[], None]) -> None:
+        """Run ``step``; if the database refuses its write, carry on (it runs again soon)."""
+        try:
+            step()
+        except sqlite3.OperationalError as exc:
+            # Logged once per spell: it lasts as long as another process holds the lock.
+            if not self._database_busy:
+                log.warning("The database refused a write (%s); the scheduler retries", exc)
+            self._database_busy = True
+            return
+        self._database_busy = False
 
     def _wait(self, timeout: float) -> None:
         # Registered: the wake-up socket and the socket of every live worker (a slot waiting for
@@ -203,16 +231,27 @@ class Scheduler:
                 continue
             slot = key.data
             # An earlier message may have replaced this slot (its worker died meanwhile).
-            if any(current is slot for current in self._slots):
+            if self._is_current(slot):
                 self._receive(slot)
 
     def _receive(self, slot: WorkerSlot) -> None:
-        message = receive_message(slot.sock)
-        if message is None:
+        messages, still_open = slot.read_available()
+        # A worker's last words (e.g. the failure of a job that ran it out of memory) count,
+        # even when its exit arrives in the same read.
+        for message in messages:
+            if not self._is_current(slot):
+                return  # replaced by an earlier message (its worker exits)
+            self._handle(slot, message)
+        if not still_open and self._is_current(slot):
             self._worker_died(slot)
-            return
+
+    def _is_current(self, slot: WorkerSlot) -> bool:
+        return any(current is slot for current in self._slots)
+
+    def _handle(self, slot: WorkerSlot, message: object) -> None:
         if isinstance(message, WorkerReady):
             slot.ready = True
+            slot.ready_by = None
             # Workers start fine: no back-off for the next one (slots already waiting keep theirs).
             self._restart_delay = 0.0
             self._restart_at = 0.0
@@ -222,27 +261,18 @@ class Scheduler:
         if job is None or getattr(message, "job_id", None) != job.job_id:
             log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
             return
-        if isinstance(message, JobDone):
-            write = partial(
-                self._queue.complete,
-                message.job_id,
-                message.result_zlib,
-                quantum_seconds=message.quantum_seconds,
-                metrics=message.metrics,
-                qiskit_version=message.qiskit_version,
-                logs=message.logs,
-            )
-            self._outcomes.write(job.job_id, "completed", write)
-        elif isinstance(message, JobFailed):
-            write = partial(
-                self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
-            )
-            self._outcomes.write(job.job_id, "failed", write)
-        else:
+        recording = reported_outcome(self._queue, message)
+        if recording is None:
             return
+        self._outcomes.write(job.job_id, *recording)
         # Only now: a slot cleared before its outcome is written would lose the job.
         slot.job = None
         slot.deadline = None
+        if isinstance(message, JobFailed) and message.worker_exits:
+            # Replaced at once: no next job may be sent to a worker that is on its way out.
+            log.info("Worker %s exits after job %s; starting another", slot.name, job.job_id)
+            index = next(i for i, current in enumerate(self._slots) if current is slot)
+            self._replace(index)
 
     def _dispatch(self) -> None:
         for slot in self._slots:
@@ -287,25 +317,31 @@ class Scheduler:
                 slot.deadline = None
                 self._replace(index)
 
+    def _stop_slow_starters(self) -> None:
+        now = time.monotonic()
+        for index, slot in enumerate(self._slots):
+            if slot.restart_at is None and slot.ready_by is not None and now >= slot.ready_by:
+                self._back_off()  # in case every start hangs (a new one may well start fine)
+                log.error(
+                    "Worker %s was not ready %.0f s after its start; starting another in %.0f s "
+                    "(raise $QRT_WORKER_START_SECONDS if qiskit imports slowly on this machine)",
+                    slot.name,
+                    self._start_timeout,
+                    self._restart_delay,
+                )
+                self._replace(index)
+
     def _replace_dead(self) -> None:
         for index, slot in enumerate(self._slots):
             if slot.restart_at is None and slot.process.poll() is not None:
                 self._worker_died(slot, index)
 
     def _worker_died(self, slot: WorkerSlot, index: int | None = None) -> None:
-        try:
-            code: int | None = slot.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            code = None  # the socket closed but the process lingers: _replace kills it
+        # Never waits: a process that closed its socket but lingers is killed by _replace.
+        code = slot.process.poll()
         job = slot.job
         if job is not None:
-            reason = (
-                f"The worker process running this job stopped unexpectedly (exit code {code}). "
-                "The job may need more memory than this machine has: try fewer qubits, shots "
-                "or pubs, or submit it again."
-            )
-            write = partial(self._queue.fail, job.job_id, WORKER_DIED, reason)
-            self._outcomes.write(job.job_id, "failed (its worker died)", write)
+            self._outcomes.write(job.job_id, *worker_died_outcome(self._queue, job.job_id, code))
             slot.job = None
             slot.deadline = None
         elif not slot.ready:
@@ -322,8 +358,9 @@ class Scheduler:
     def _replace(self, index: int) -> None:
         """Kill the slot's worker and start a new one, or schedule that after the back-off."""
         slot = self._slots[index]
-        self._kill(slot)
+        self._kill(slot, wait=False)
         slot.ready = False
+        slot.ready_by = None
         if self._restart_at > time.monotonic():
             slot.restart_at = self._restart_at
             return
@@ -355,6 +392,7 @@ class Scheduler:
     def _next_wake(self) -> float:
         times = [slot.deadline for slot in self._slots if slot.deadline is not None]
         times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
+        times += [slot.ready_by for slot in self._slots if slot.ready_by is not None]
         retry = self._outcomes.next_retry
         if retry is not None:
             times.append(retry)
@@ -363,6 +401,7 @@ class Scheduler:
     def _spawn(self) -> WorkerSlot:
         self._serial += 1
         slot = spawn_worker(f"worker-{self._serial}", self._init, self._threads)
+        slot.ready_by = time.monotonic() + self._start_timeout
         try:
             self._selector.register(slot.sock, selectors.EVENT_READ, slot)
         except BaseException:
@@ -370,25 +409,27 @@ class Scheduler:
             raise
         return slot
 
-    def _kill(self, slot: WorkerSlot) -> None:
-        """Kill the slot's worker; its socket leaves the selector before it is closed."""
+    def _kill(self, slot: WorkerSlot, *, wait: bool = True) -> None:
+        """Kill the slot's worker; its socket leaves the selector before it is closed.
+
+        Without ``wait`` (the dispatcher), the reaper thread waits for the process to exit.
+        """
         # Not registered: the slot was killed before (it waits for its restart).
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(slot.sock)
-        slot.kill()
+        if wait or self._reaper is None:
+            slot.kill()
+        else:
+            slot.kill_later(self._reaper)
 
     def _close(self) -> None:
         """Kill every worker and close the selector and the wake-up sockets."""
         for slot in self._slots:
             self._kill(slot)
         self._slots.clear()
+        if self._reaper is not None:
+            self._reaper.close()
+            self._reaper = None
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1

@@ -10,6 +10,11 @@ params from the database, decoded with :func:`jupyter_qrt.runtime.wire.decoding.
 
 The scheduler stops a run by killing the process, so nothing here needs to be interruptible. A
 watchdog thread ends the process when the service process is gone (a worker never outlives it).
+
+Jobs come from anyone with a key: once the imports are done, the worker limits the memory a job
+may take (:mod:`.memory`), and decodes params with the same limit on how far they may
+inflate. A job that runs out of memory fails with 1517 and the worker exits after saying so
+(its heap may be left fragmented); the scheduler starts a fresh one.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ from typing import Any
 from jupyter_qrt.local.job_reasons import DEVICE_GONE, INTERNAL_ERROR, INVALID_PUB
 from jupyter_qrt.local.store.database import open_readonly
 
+from .memory import (
+    apply_memory_limit,
+    is_out_of_memory,
+    out_of_memory_reason,
+    payload_too_large_reason,
+)
 from .protocol import (
     JobDone,
     JobFailed,
@@ -62,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().addHandler(stderr)
     logging.getLogger().setLevel(init.log_level)
     qiskit_version = _warm_up()
+    apply_memory_limit(init.memory_limit)
     send_message(sock, WorkerReady(pid=os.getpid()))
     conn: sqlite3.Connection | None = None
     while True:
@@ -72,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if conn is None:
             conn = open_readonly(init.db_path)
-        send_message(sock, run_job(message, init, conn, qiskit_version))
+        outcome = run_job(message, init, conn, qiskit_version)
+        send_message(sock, outcome)
+        if isinstance(outcome, JobFailed) and outcome.worker_exits:
+            return 0
 
 
 def run_job(
@@ -83,6 +98,8 @@ def run_job(
     try:
         with capture:
             return _run(request, init, conn, qiskit_version, capture)
+    except MemoryError:
+        return _out_of_memory(request, init, capture.text() + traceback.format_exc())
     except Exception as exc:
         # Unexpected: the message names the problem, the traceback goes to the job's logs.
         return JobFailed(
@@ -103,7 +120,7 @@ def _run(
     capture: _LogCapture,
 ) -> JobDone | JobFailed:
     from jupyter_qrt.local import execution
-    from jupyter_qrt.runtime.errors import InvalidInputError
+    from jupyter_qrt.runtime.errors import InvalidInputError, PayloadTooLargeError
     from jupyter_qrt.runtime.wire.decoding import loads
     from jupyter_qrt.runtime.wire.encoding import dumps
 
@@ -116,12 +133,17 @@ def _run(
         return JobFailed(request.job_id, INTERNAL_ERROR, "The job was deleted before it ran.")
     started = time.perf_counter()
     try:
-        params = loads(rows[0][0])
+        params = loads(rows[0][0], max_inflated_bytes=init.memory_limit)
+    except PayloadTooLargeError as exc:
+        limit = init.memory_limit if init.memory_limit is not None else exc.limit
+        return JobFailed(
+            request.job_id, INVALID_PUB, payload_too_large_reason(limit), logs=f"{exc}\n"
+        )
     except (InvalidInputError, json.JSONDecodeError, ValueError, TypeError) as exc:
         return JobFailed(
             request.job_id,
             INVALID_PUB,
-            f"The job's params could not be decoded: {exc}. Build the pubs with the "
+            f"The job's params could not be decoded: {str(exc).rstrip('.')}. Build the pubs with "
             "primitives of qiskit-ibm-runtime or jupyter_qrt.runtime.",
             logs=capture.text() + traceback.format_exc(),
         )
@@ -137,6 +159,8 @@ def _run(
     try:
         report = execution.run_program(request.program_id, device, params)
     except execution.ExecutionError as exc:
+        if init.memory_limit is not None and is_out_of_memory(str(exc.message)):
+            return _out_of_memory(request, init, capture.text() + traceback.format_exc())
         return JobFailed(
             request.job_id,
             int(exc.reason_code),
@@ -163,6 +187,19 @@ def _run(
         qiskit_version=qiskit_version,
         logs="\n".join([*report.logs, capture.text()]).strip(),
     )
+
+
+def _out_of_memory(request: RunJob, init: WorkerInit, logs: str) -> JobFailed:
+    if init.memory_limit is None:
+        reason = (
+            "The job needed more memory than this machine could give it. Use fewer qubits (a "
+            "statevector of n qubits takes 16 * 2**n bytes), fewer shots, pubs or parameter "
+            "values."
+        )
+    else:
+        reason = out_of_memory_reason(init.memory_limit)
+    log.warning("Job %s ran out of memory; this worker exits", request.job_id)
+    return JobFailed(request.job_id, INVALID_PUB, reason, logs=logs, worker_exits=True)
 
 
 def _warm_up() -> str:

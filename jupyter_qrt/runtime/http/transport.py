@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase
 
-from jupyter_qrt import __version__
+from jupyter_qrt._version import __version__
 from jupyter_qrt.runtime.errors import APIError, TransportError
 
 from .auth import invalidate_token

@@ -10,6 +10,11 @@ was, as the official decoder leaves it.
 Arrays are read by :mod:`jupyter_qrt.runtime.wire.npy` without the intermediate copies (and never
 unpickled), so a large sampler result decodes faster and in less memory than with the official
 decoder. Importing this module imports qiskit.
+
+Circuits and arrays travel zlib-compressed, so a few kilobytes of JSON may inflate to gigabytes.
+``loads(text, max_inflated_bytes=n)`` inflates at most ``n`` bytes for the whole document (a
+budget kept in a context variable while it runs) and raises :class:`PayloadTooLargeError` past
+it, before the memory is taken: use it on payloads from others (the local service's workers do).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +48,7 @@ from qiskit.primitives.containers.observables_array import ObservablesArray
 from qiskit.quantum_info import PauliLindbladMap
 from qiskit.result import Result
 
-from jupyter_qrt.runtime.errors import InvalidInputError
+from jupyter_qrt.runtime.errors import InvalidInputError, PayloadTooLargeError
 from jupyter_qrt.runtime.wire.npy import decode_npy
 from jupyter_qrt.runtime.wire.result_types import (
     DoubleSliceSpan,
@@ -62,6 +69,28 @@ _EXTRAPOLATOR_NAMES = frozenset(
 )
 # "settings" objects are rebuilt only from qiskit's operator classes, never from any module.
 _SETTINGS_MODULE_PREFIX = "qiskit.quantum_info.operators"
+
+
+@dataclass
+class _InflateBudget:
+    """Bytes the compressed payloads of one ``loads`` call may still inflate to."""
+
+    limit: int
+    used: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def too_large(self, what: str) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"The {what} payload inflates to more than the {self.remaining} bytes left of the "
+            f"{self.limit} bytes its document may inflate to.",
+            self.limit,
+        )
+
+
+_BUDGET: ContextVar[_InflateBudget | None] = ContextVar("qrt_inflate_budget", default=None)
 
 
 def _bad(type_name: str, why: str) -> InvalidInputError:
@@ -90,7 +119,12 @@ def _ndarray(value: Any) -> Any:
     if isinstance(value, str):
         if value in _EXTRAPOLATOR_NAMES:
             return value
-        return decode_npy(value, where="'ndarray' payload")
+        budget = _BUDGET.get()
+        if budget is None:
+            return decode_npy(value, where="'ndarray' payload")
+        array = decode_npy(value, where="'ndarray' payload", max_bytes=budget.remaining)
+        budget.used += array.nbytes
+        return array
     if isinstance(value, list | int | float | bool):
         return np.array(value)
     raise _bad("ndarray", f"a {type(value).__name__} is neither base64 text nor a list")
@@ -100,8 +134,12 @@ def _qpy_circuit(value: Any, type_name: str) -> QuantumCircuit:
     if not isinstance(value, str):
         raise _bad(type_name, "the value is not base64 text")
     try:
-        data = zlib.decompress(binascii.a2b_base64(value))
-    except (binascii.Error, ValueError, zlib.error) as exc:
+        compressed = binascii.a2b_base64(value)
+    except (binascii.Error, ValueError) as exc:
+        raise _bad(type_name, f"not base64 of zlib data ({exc})") from exc
+    try:
+        data = _inflate(compressed, type_name)  # PayloadTooLargeError goes up as it is
+    except zlib.error as exc:
         raise _bad(type_name, f"not base64 of zlib data ({exc})") from exc
     if len(data) > 6 and data[6] > qiskit.qpy.QPY_VERSION:
         raise InvalidInputError(
@@ -112,8 +150,33 @@ def _qpy_circuit(value: Any, type_name: str) -> QuantumCircuit:
         circuits = qiskit.qpy.load(io.BytesIO(data))
     except Exception as exc:  # QPY raises many kinds on corrupt data
         raise _bad(type_name, f"not a QPY file ({exc})") from exc
+    if not circuits:
+        raise _bad(type_name, "its QPY file holds no circuit")
     circuit: QuantumCircuit = circuits[0]
     return circuit
+
+
+def _inflate(compressed: bytes, type_name: str) -> bytes:
+    """``zlib.decompress(compressed)``, within the budget of the current ``loads`` call."""
+    budget = _BUDGET.get()
+    if budget is None:
+        return zlib.decompress(compressed)
+    inflater = zlib.decompressobj()
+    # One byte over the budget is enough to know it does not fit; zlib stops there.
+    data = inflater.decompress(compressed, budget.remaining + 1)
+    if len(data) > budget.remaining:
+        raise budget.too_large(type_name)
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    budget.used += len(data)
+    return data
+
+
+def _instruction(value: Any) -> Any:
+    data = _qpy_circuit(value, "Instruction").data
+    if not data:
+        raise _bad("Instruction", "its QPY circuit holds no instruction")
+    return data[0].operation
 
 
 def _parameter(value: Any) -> Parameter:
@@ -159,7 +222,10 @@ def _bindings(value: dict[str, Any]) -> BindingsArray:
     data = value.get("data")
     kwargs: dict[str, Any] = {"shape": value.get("shape")}
     if isinstance(data, dict):
-        kwargs["data"] = {tuple(loads(key)): array for key, array in data.items()}
+        # The keys are JSON text of parameter lists: decoded within the same budget.
+        kwargs["data"] = {
+            tuple(json.loads(key, object_hook=_object_hook)): array for key, array in data.items()
+        }
     elif data:
         raise _bad("BindingsArray", f"its data is a {type(data).__name__}, not a dict")
     return BindingsArray(**kwargs)
@@ -203,7 +269,7 @@ _VALUE_DECODERS: dict[str, Callable[[Any], Any]] = {
     "set": set,
     "QuantumCircuit": lambda v: _qpy_circuit(v, "QuantumCircuit"),
     "Parameter": _parameter,
-    "Instruction": lambda v: _qpy_circuit(v, "Instruction").data[0].operation,
+    "Instruction": _instruction,
     "Result": Result.from_dict,
     "ObservablesArray": ObservablesArray,
     "BindingsArray": _bindings,
@@ -261,13 +327,16 @@ def _object_hook(obj: dict[str, Any]) -> Any:
         raise _bad(type_name, str(exc) or type(exc).__name__) from exc
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes, *, max_inflated_bytes: int | None = None) -> Any:
     """Decode Runtime API JSON into Python and qiskit objects.
 
     Parameters
     ----------
     text
         JSON text as the service or :func:`jupyter_qrt.runtime.wire.encoding.dumps` writes it.
+    max_inflated_bytes
+        Most bytes the compressed circuits and arrays inside may inflate to, all together
+        (None: no limit). Checked before the memory is taken.
 
     Returns
     -------
@@ -280,8 +349,15 @@ def loads(text: str | bytes) -> Any:
         If ``text`` is not JSON.
     InvalidInputError
         If a typed value inside is malformed (bad base64, a pickled array, a corrupt circuit).
+    PayloadTooLargeError
+        If the payloads inflate to more than ``max_inflated_bytes`` (a subclass of the above).
     """
-    return json.loads(text, object_hook=_object_hook)
+    budget = None if max_inflated_bytes is None else _InflateBudget(max_inflated_bytes)
+    token = _BUDGET.set(budget)
+    try:
+        return json.loads(text, object_hook=_object_hook)
+    finally:
+        _BUDGET.reset(token)
 
 
 def decode_result(text: str | bytes) -> Any:

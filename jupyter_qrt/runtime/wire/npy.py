@@ -9,7 +9,9 @@ the one buffer the returned array uses.
 
 The reader trusts nothing: it checks the magic, the version, the size of the header, parses the
 header as a literal (never ``eval``), refuses object (pickled) arrays outright, and insists that
-the data is exactly as long as the header says.
+the data is exactly as long as the header says. Given ``max_bytes``, it refuses (before
+allocating anything) an array whose header declares more data than that, so a small payload
+that would inflate to gigabytes (a zlib bomb) costs nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from jupyter_qrt.runtime.errors import InvalidInputError
+from jupyter_qrt.runtime.errors import InvalidInputError, PayloadTooLargeError
 
 __all__ = ["decode_npy", "encode_npy"]
 
@@ -108,7 +110,9 @@ def _byte_steps(data: bytes) -> Iterator[memoryview]:
         yield view[begin : begin + _ZLIB_IN_STEP]
 
 
-def decode_npy(text: str | bytes, *, where: str = "payload") -> npt.NDArray[Any]:
+def decode_npy(
+    text: str | bytes, *, where: str = "payload", max_bytes: int | None = None
+) -> npt.NDArray[Any]:
     """Return the array in ``text`` (base64 of a zlib-compressed ``.npy`` file).
 
     Parameters
@@ -117,6 +121,8 @@ def decode_npy(text: str | bytes, *, where: str = "payload") -> npt.NDArray[Any]
         The encoded array, as found in ``{"__type__": "ndarray", "__value__": text}``.
     where
         Named in error messages (e.g. ``"ndarray payload"``).
+    max_bytes
+        Most bytes of array data the payload may inflate to (None: no limit).
 
     Returns
     -------
@@ -128,9 +134,11 @@ def decode_npy(text: str | bytes, *, where: str = "payload") -> npt.NDArray[Any]
     InvalidInputError
         If the text is not base64, not zlib, not an ``.npy`` file, holds Python objects, or its
         data does not match its header.
+    PayloadTooLargeError
+        If its header declares more than ``max_bytes`` bytes of data (a subclass of the above).
     """
     try:
-        return _assemble(_strict_base64_steps(text), where)
+        return _assemble(_strict_base64_steps(text), where, max_bytes)
     except _Base64NotCanonical:
         pass
     # Tolerate what base64.standard_b64decode tolerates (line breaks and the like).
@@ -138,11 +146,13 @@ def decode_npy(text: str | bytes, *, where: str = "payload") -> npt.NDArray[Any]
         compressed = binascii.a2b_base64(text)
     except (binascii.Error, ValueError) as exc:
         raise _bad(f"not base64: {exc}", where) from exc
-    return _assemble(_byte_steps(compressed), where)
+    return _assemble(_byte_steps(compressed), where, max_bytes)
 
 
-def _assemble(compressed_steps: Iterable[bytes | memoryview], where: str) -> npt.NDArray[Any]:
-    builder = _ArrayBuilder(where)
+def _assemble(
+    compressed_steps: Iterable[bytes | memoryview], where: str, max_bytes: int | None
+) -> npt.NDArray[Any]:
+    builder = _ArrayBuilder(where, max_bytes)
     for step in compressed_steps:
         builder.feed(step)
     return builder.finish()
@@ -151,8 +161,9 @@ def _assemble(compressed_steps: Iterable[bytes | memoryview], where: str) -> npt
 class _ArrayBuilder:
     """Inflates an ``.npy`` stream into one preallocated buffer."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, max_bytes: int | None = None) -> None:
         self._where = where
+        self._max_bytes = max_bytes
         self._inflater = zlib.decompressobj()
         self._head = bytearray()
         self._dtype: np.dtype[Any] | None = None
@@ -239,6 +250,12 @@ class _ArrayBuilder:
                 "travel as JSON lists)."
             )
         nbytes = math.prod(shape) * dtype.itemsize
+        if self._max_bytes is not None and nbytes > self._max_bytes:
+            raise PayloadTooLargeError(
+                f"The {self._where} inflates to an array of {nbytes} bytes (shape {shape}, "
+                f"dtype {dtype}), more than the {self._max_bytes} bytes allowed.",
+                self._max_bytes,
+            )
         try:
             self._buffer = np.empty(nbytes, dtype=np.uint8)
         except (ValueError, MemoryError) as exc:
