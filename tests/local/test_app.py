@@ -15,7 +15,10 @@ import pytest
 import requests
 
 from jupyter_qrt.local.http.base import PUBLIC_BODY_LIMIT
+from jupyter_qrt.local.http.openapi import load_openapi
 from jupyter_qrt.local.server import LocalService
+
+from .core_helpers import cheap_body
 
 GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 BODY_LIMIT = 100_000
@@ -430,6 +433,11 @@ def test_session_create_read_stop_accepting_and_close(service: LocalService, api
     closed = api.call("DELETE", f"/sessions/{session_id}/close")
     assert closed.status_code == 204
     _assert_ibm_error(api.call("GET", "/sessions/no-such-session"), 404)
+    # A job sent to the closed session: 409, a status the description documents for POST /jobs.
+    late = api.call("POST", "/jobs", json=cheap_body(IDEAL, session_id=session_id))
+    error = _assert_ibm_error(late, 409)["errors"][0]
+    assert "closed or no longer accepts jobs" in error["message"], error
+    assert "409" in load_openapi()["paths"]["/api/v1/jobs"]["post"]["responses"]
 
 
 def test_the_official_client_connects_with_no_arguments_after_the_env(

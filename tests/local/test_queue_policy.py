@@ -8,6 +8,7 @@ others queue up, then it is cancelled and the rest run one at a time. The queued
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,10 @@ def test_dedicated_session_jobs_go_first_across_devices(
 
 # ------------------------------------------------------------------ held by a usage limit
 def test_jobs_held_by_a_usage_limit_say_why_and_leave_the_queue(
-    runtime: LocalRuntime, long_body: dict[str, Any], caplog: pytest.LogCaptureFixture
+    runtime: LocalRuntime,
+    long_body: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="jupyter_qrt.local.jobs.queue")
     crn = runtime.default_instance.crn
@@ -111,9 +115,9 @@ def test_jobs_held_by_a_usage_limit_say_why_and_leave_the_queue(
     runtime.cancel_job(crn, blocker)
     runtime.wait_for_job(crn, behind, WAIT)
     first = _held_records(caplog, WAIT)[0]
-    # A few more rounds of the scheduler (about one a second) add no second line.
-    while time.time() < first.created + 2.5:
-        time.sleep(0.1)
+    # Two more checks for held jobs (one per scheduler round) add no second line.
+    checks = _count_calls(monkeypatch, runtime._queue, "note_held")
+    checks.wait_for(2, WAIT)
     assert len(_held_records(caplog, 0)) == 1
     assert "'course'" in first.getMessage()
     assert "set-limit" in first.getMessage()
@@ -150,6 +154,36 @@ def test_the_usage_limit_rule_holds_jobs_in_details_and_lists_alike(tmp_path: Pa
         assert runtime.jobs(crn)["jobs"][0]["queue_position"] == 1
     finally:
         runtime.stop()
+
+
+class _Calls:
+    """How many times a method was called since it was wrapped; a waiter can wait for a count."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        with self.changed:
+            reached = self.changed.wait_for(lambda: self.count >= count, timeout)
+        assert reached, f"called {self.count} times within {timeout}s, not {count}"
+
+
+def _count_calls(patch: pytest.MonkeyPatch, obj: Any, name: str) -> _Calls:
+    """Wrap ``obj.name`` (for this test) so that its calls are counted."""
+    calls = _Calls()
+    original = getattr(obj, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with calls.changed:
+                calls.count += 1
+                calls.changed.notify_all()
+
+    patch.setattr(obj, name, counted)
+    return calls
 
 
 def _held_records(caplog: pytest.LogCaptureFixture, timeout: float) -> list[logging.LogRecord]:

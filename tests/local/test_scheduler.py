@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from jupyter_qrt.local.core import LocalRuntime
+from jupyter_qrt.local.jobs.queue import REQUEUED_AFTER_STOP
 
 from .core_helpers import (
     IDEAL,
@@ -189,8 +190,14 @@ def test_a_stopped_service_runs_its_jobs_after_a_restart(
         second.stop()
 
 
-def test_after_a_crash_every_job_ends_completed_or_failed_with_a_reason(tmp_path: Path) -> None:
-    """kill -9 a service with jobs running and queued, start another: none is lost."""
+def test_after_a_crash_the_interrupted_jobs_are_queued_again_and_all_complete(
+    tmp_path: Path,
+) -> None:
+    """kill -9 a service with jobs running and queued, start another: none is lost.
+
+    The two Running at the kill are queued again once (one ``REQUEUED_AFTER_STOP`` log line);
+    every job then completes with its shots.
+    """
     from jupyter_qrt.runtime.wire.decoding import loads
 
     script = textwrap.dedent(
@@ -207,9 +214,9 @@ def test_after_a_crash_every_job_ends_completed_or_failed_with_a_reason(tmp_path
             states = [runtime.job(crn, job_id)["state"]["status"] for job_id in ids[:2]]
             if states == ["Running", "Running"]:
                 break
-            time.sleep(0.02)
-        print(json.dumps(ids), flush=True)
-        time.sleep(600)
+            time.sleep(0.02)  # poll interval of the bounded wait above
+        print(json.dumps({"ids": ids, "states": states}), flush=True)
+        time.sleep(600)  # the crash under test: the parent SIGKILLs it here (bounded if orphaned)
         """
     )
     # A few seconds: both must still be Running when the SIGKILL comes, even on a loaded machine.
@@ -222,27 +229,27 @@ def test_after_a_crash_every_job_ends_completed_or_failed_with_a_reason(tmp_path
         text=True,
     )
     try:
-        ids = json.loads(_first_line(process, json.dumps(bodies)))
+        listed = json.loads(_first_line(process, json.dumps(bodies)))
     finally:
         process.send_signal(signal.SIGKILL)  # no clean-up of any kind
         process.wait(timeout=10)
 
+    ids = listed["ids"]
+    assert listed["states"] == ["Running", "Running"], listed  # the two medium jobs
     survivor = LocalRuntime(tmp_path, workers=2)
     survivor.start()
     try:
         crn = survivor.default_instance.crn
         assert {job["id"] for job in survivor.jobs(crn)["jobs"]} == set(ids)
-        for job_id in ids:
+        for index, job_id in enumerate(ids):
             details = survivor.wait_for_job(crn, job_id, WAIT)
-            state = details["state"]
-            if state["status"] == "Completed":
-                result = loads(survivor.job_results(crn, job_id))
-                assert sum(result[0].data.meas.get_counts().values()) in (1, 50)
-            else:
-                assert state["status"] == "Failed"
-                assert state.get("reason"), details
-        for job_id in ids[:2]:  # running when the service died: run again
-            assert "queued again" in survivor.job_logs(crn, job_id)
+            # Interrupted once (fewer than MAX_ATTEMPTS times) or queued: each runs to the end.
+            assert details["state"]["status"] == "Completed", details
+            result = loads(survivor.job_results(crn, job_id))
+            shots = 1 if index < 2 else 50
+            assert sum(result[0].data.meas.get_counts().values()) == shots, job_id
+            requeued = survivor.job_logs(crn, job_id).count(REQUEUED_AFTER_STOP)
+            assert requeued == (1 if index < 2 else 0), (index, job_id)
     finally:
         survivor.stop()
 

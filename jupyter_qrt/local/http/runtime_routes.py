@@ -165,11 +165,25 @@ class JobHandler(ServiceHandler):
 
 
 class JobResultsHandler(ServiceHandler):
-    """``GET /jobs/{id}/results``: the result as RuntimeEncoder JSON text."""
+    """``GET /jobs/{id}/results``: the result as RuntimeEncoder JSON text.
+
+    A job that ended Failed or Cancelled has no result: its reason is answered instead, as plain
+    text (the official client shows it as the job's error).
+    """
 
     async def get(self, job_id: str) -> None:
-        """The job's result text."""
-        await self.call_text(self.runtime.job_results, self.crn, job_id)
+        """The job's result text, or the reason it has none."""
+
+        def answer() -> bytes:
+            text = self.runtime.job_results(self.crn, job_id)
+            return text if isinstance(text, bytes) else text.encode("utf-8")
+
+        body = await self.call(answer)
+        # Results are only answered for a final job, so its status can no longer change.
+        details = await self.call(self.runtime.job, self.crn, job_id)
+        if details["state"]["status"] != "Completed":
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(body)
 
 
 class JobCancelHandler(ServiceHandler):
