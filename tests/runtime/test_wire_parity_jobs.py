@@ -154,7 +154,9 @@ def _without_null_options(document: dict[str, Any]) -> bool:
     return bool(nulls)
 
 
-def _assert_same_bodies(ours: str, theirs: str, sessions: tuple[str, str] | None = None) -> None:
+def _assert_same_bodies(
+    ours: str, theirs: str, sessions: tuple[str, str] | None = None, *, text: bool = True
+) -> None:
     our_session, their_session = sessions or (None, None)
     their_document = _decoded(theirs, their_session)
     if _without_null_options(their_document):
@@ -162,6 +164,8 @@ def _assert_same_bodies(ours: str, theirs: str, sessions: tuple[str, str] | None
         _assert_same(_decoded(ours, our_session), their_document)
         return
     _assert_same(_decoded(ours, our_session), their_document)
+    if not text:
+        return
     if sessions is None:
         assert ours == theirs
     else:
@@ -329,4 +333,6 @@ def test_a_job_in_a_session_posts_the_official_body(clients: Clients) -> None:
         our_session_id = our_session.session_id
     assert len(ours) == len(theirs) == 1
     assert our_session_id != their_session
-    _assert_same_bodies(ours[0], theirs[0], sessions=(our_session_id, their_session))
+    # Decoded documents only: qiskit's QPY writer orders a transpiled circuit's layout registers
+    # by set iteration, so the same circuit's bytes can differ between two dumps in one process.
+    _assert_same_bodies(ours[0], theirs[0], sessions=(our_session_id, their_session), text=False)

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# The server fixtures (jp_fetch, jp_serverapp, ...) for this directory only: as a plugin they would
+# add their autouse fixtures (a ServerApp cleanup after every test) to the whole suite.
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 
 Fetch = Callable[..., Awaitable[Any]]
 
