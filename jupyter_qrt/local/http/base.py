@@ -27,28 +27,24 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado import web
 
 from jupyter_qrt.local.identity.iam import BearerRejected, TokenClaims, TokenSigner
 from jupyter_qrt.local.service_error import BODY_TOO_LARGE, ServiceError
-from jupyter_qrt.local.store.timestamps import parse_instant
 from jupyter_qrt.runtime.redact import mask_secret
+
+from .errors import APIFailure, error_body, reason_phrase
 
 if TYPE_CHECKING:
     from jupyter_qrt.local.core import LocalRuntime
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
-    "MAX_INTEGER",
     "PUBLIC_BODY_LIMIT",
-    "APIFailure",
-    "QueryArguments",
     "ServiceContext",
     "ServiceHandler",
-    "error_body",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,17 +55,8 @@ DEFAULT_MAX_BODY_BYTES = 50_000_000
 PUBLIC_BODY_LIMIT = 64 * 1024
 """Largest body a handler open to anyone (``auth = "none"``) reads: a form or nothing."""
 
-MAX_INTEGER = 2**31 - 1
-"""Largest integer query argument accepted (offsets beyond any job count are meaningless)."""
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
 
 _T = TypeVar("_T")
-
-
-def _generic_code(status: int) -> int:
-    # The core's convention (service_error.py): a local code is 1000 + the HTTP status.
-    return 1000 + status
 
 
 @dataclass(frozen=True)
@@ -95,127 +82,6 @@ class ServiceContext:
     encoded: dict[tuple[str, str], tuple[object, bytes]] = field(
         default_factory=dict, compare=False, repr=False
     )
-
-
-class APIFailure(web.HTTPError):
-    """An error answer in the IBM style; raise it from a handler.
-
-    Parameters
-    ----------
-    status
-        HTTP status.
-    message
-        What went wrong and what to do next.
-    code
-        The IBM error code (``1000 + status`` when not given, the core's convention).
-    solution
-        A separate hint, when there is one.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        code: int | str | None = None,
-        solution: str | None = None,
-    ) -> None:
-        reason = _reason(status)
-        super().__init__(status, reason=reason)
-        self.message = message
-        self.code = code if code is not None else _generic_code(status)
-        self.solution = solution
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-def error_body(
-    status: int,
-    message: str,
-    code: int | str | None = None,
-    solution: str | None = None,
-    trace: str | None = None,
-) -> dict[str, Any]:
-    """The IBM-style error body for an answer with ``status``.
-
-    Returns
-    -------
-    dict
-        ``errors`` (one item with ``code``, ``message``, ``more_info``, ``solution``),
-        ``trace``, ``status_code`` and ``error`` (``code``, ``message``: what the official
-        client's parser shows).
-    """
-    code = code if code is not None else _generic_code(status)
-    return {
-        "errors": [{"code": code, "message": message, "more_info": "", "solution": solution or ""}],
-        "trace": trace or uuid.uuid4().hex,
-        "status_code": status,
-        "error": {"code": code, "message": message},
-    }
-
-
-class QueryArguments:
-    """Typed access to a handler's query arguments; a bad value is a 400 naming it."""
-
-    def __init__(self, handler: web.RequestHandler) -> None:
-        self._handler = handler
-
-    def text(self, name: str) -> str | None:
-        value = self._handler.get_query_argument(name, None)
-        return value if value else None
-
-    def _typed(self, name: str) -> str | None:
-        # An empty value of a typed argument is a mistake worth saying, not "not given".
-        return self._handler.get_query_argument(name, None)
-
-    def integer(
-        self, name: str, default: int, *, minimum: int = 0, maximum: int = MAX_INTEGER
-    ) -> int:
-        value = self._typed(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = minimum - 1
-        if not minimum <= number <= maximum:
-            raise APIFailure(
-                400,
-                f"The query argument {name}={value!r} must be an integer from {minimum} to "
-                f"{maximum}.",
-            )
-        return number
-
-    def boolean(self, name: str) -> bool | None:
-        value = self._typed(name)
-        if value is None:
-            return None
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise APIFailure(400, f"The query argument {name}={value!r} must be true or false.")
-
-    def timestamp(self, name: str) -> float | None:
-        """The argument as a POSIX time (parsed here once; the core takes the number)."""
-        value = self._typed(name)
-        if value is None:
-            return None
-        try:
-            return parse_instant(value)
-        except (ValueError, OverflowError) as exc:
-            raise APIFailure(
-                400,
-                f"The query argument {name}={value!r} is not an ISO 8601 date and time, e.g. "
-                "2026-01-31T12:00:00Z.",
-            ) from exc
-
-    def texts(self, name: str) -> list[str]:
-        return [value for value in self._handler.get_query_arguments(name) if value]
 
 
 @web.stream_request_body
@@ -409,7 +275,7 @@ class ServiceHandler(web.RequestHandler):
                 trace=trace,
             )
         elif isinstance(exc, web.HTTPError) and status_code < 500:
-            body = error_body(status_code, exc.reason or _reason(status_code), trace=trace)
+            body = error_body(status_code, exc.reason or reason_phrase(status_code), trace=trace)
         else:
             body = error_body(
                 status_code,

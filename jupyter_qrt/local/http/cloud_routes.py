@@ -16,8 +16,10 @@ from jupyter_qrt.local.identity import cloud
 from jupyter_qrt.local.identity.iam import APIKEY_GRANT_TYPE, IAM_ERROR_KEY_NOT_FOUND
 from jupyter_qrt.runtime.redact import mask_secret
 
-from .base import PUBLIC_BODY_LIMIT, APIFailure, QueryArguments, ServiceHandler
+from .base import PUBLIC_BODY_LIMIT, ServiceHandler
+from .errors import APIFailure
 from .openapi import openapi_text
+from .query import QueryArguments
 
 __all__ = [
     "CatalogEntryHandler",

@@ -12,7 +12,9 @@ import json
 
 from jupyter_qrt.local.jobs.registry import MAX_PAGE_SIZE
 
-from .base import APIFailure, QueryArguments, ServiceContext, ServiceHandler
+from .base import ServiceContext, ServiceHandler
+from .errors import APIFailure
+from .query import QueryArguments
 
 __all__ = [
     "BackendConfigurationHandler",

@@ -18,9 +18,9 @@ from typing import Any
 from jupyter_qrt.local.identity.registry import IdentityRegistry
 from jupyter_qrt.local.service_error import ServiceError, bad_request, conflict, not_found
 from jupyter_qrt.local.store.database import Store
-from jupyter_qrt.local.store.timestamps import iso_z, parse_instant
 
-from .queue import append_log, end_job, queue_lengths, queue_position, usage_hold
+from .bookkeeping import append_log, end_job, queue_lengths, queue_position, usage_hold
+from .filters import job_filter_sql
 from .request import DEFAULT_COST_SECONDS, JobRequest, check_tags, parse_job_request
 from .sessions import SessionRegistry
 from .views import FINAL_STATUSES, job_details, job_metrics
@@ -214,35 +214,17 @@ class JobRegistry:
         ):
             raise bad_request(f"'offset' must be a whole number from 0 to {_MAX_OFFSET}.")
         limit = min(limit, MAX_PAGE_SIZE)
-        where = ["instance_crn = ?"]
-        args: list[Any] = [crn]
-        if backend is not None:
-            where.append("backend = ?")
-            args.append(backend)
-        if pending is not None:
-            where.append("status IN ('Queued', 'Running')" if pending else _FINAL_SQL)
-        if program is not None:
-            where.append("program_id = ?")
-            args.append(program)
-        for tag in tags or ():
-            where.append("EXISTS (SELECT 1 FROM json_each(jobs.tags) WHERE value = ?)")
-            args.append(tag)
-        if session_id is not None:
-            where.append("session_id = ?")
-            args.append(session_id)
-        if created_after is not None:
-            where.append("created >= ?")
-            args.append(_instant(created_after, "created_after"))
-        if created_before is not None:
-            where.append("created <= ?")
-            args.append(_instant(created_before, "created_before"))
-        if updated_before is not None:
-            # Times are shown rounded to the microsecond, and a float of today's epoch seconds
-            # holds about a quarter of one: a job whose shown time is the instant given (e.g.
-            # copied from its metrics) is listed, so allow one whole microsecond.
-            where.append(f"{_UPDATED_SQL} < ?")
-            args.append(_instant(updated_before, "updated_before") + 1e-6)
-        clause = " AND ".join(where)
+        clause, args = job_filter_sql(
+            crn,
+            backend=backend,
+            pending=pending,
+            program=program,
+            tags=tags,
+            session_id=session_id,
+            created_after=created_after,
+            created_before=created_before,
+            updated_before=updated_before,
+        )
         order = "ASC" if ascending else "DESC"
         with self._store.reading() as conn:
             # One read transaction, so that count and page see the same jobs.
@@ -395,23 +377,3 @@ class JobRegistry:
                 "visible, and deleted jobs are gone."
             )
         return row
-
-
-# When a job's status last changed: created, started running (again, after a requeue), ended.
-_UPDATED_SQL = "MAX(created, COALESCE(running, created), COALESCE(finished, created))"
-
-# The ``pending=False`` filter of ``GET /jobs``: jobs in one of the final statuses.
-_FINAL_SQL = "status IN ({})".format(", ".join(f"'{status}'" for status in FINAL_STATUSES))
-
-
-def _instant(value: str | datetime | float, name: str) -> float:
-    try:
-        if isinstance(value, str | datetime):
-            return parse_instant(value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    raise bad_request(
-        f"'{name}' must be an ISO 8601 date and time such as {iso_z(0)}; got {value!r}."
-    )
