@@ -143,6 +143,7 @@ class QRTExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         """Create the parts; take keys out of the environment; set the kernels' environment."""
         from .guard import KeyGuard
+        from .settings import SETTINGS_FILENAME, ServerSettings
         from .upstream import Upstream
         from .vault import Vault
         from .watcher import WatcherHub
@@ -163,6 +164,7 @@ class QRTExtension(ExtensionApp):
             default=self.default_account or None,
             allow_user_accounts=self.allow_user_accounts,
             embedded=self.embedded,
+            settings=ServerSettings(Path(jupyter_data_dir()) / "jupyter-qrt" / SETTINGS_FILENAME),
         )
         self.upstream = Upstream(
             vault=self.vault, embedded=self.embedded, allowed_hosts=list(self.allowed_hosts)
