@@ -7,6 +7,9 @@ Where the default account is stored depends on the account:
 - ``local`` or a read-only (operator's) account, which the accounts file does not hold: this file
   only, ``{"default_account": "<name>"}``.
 
+It also lists the saved ``local`` accounts that are keys of the embedded local service
+(``"embedded_accounts"``): their URL follows the service, whose port changes at each start.
+
 The file is ``<jupyter data dir>/jupyter-qrt/server-settings.json`` (per user, next to the
 embedded service's data), written atomically with mode 0600. It holds no secret. A missing or
 unreadable file means "no choice made" (a warning is logged for an unreadable one).
