@@ -33,6 +33,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 from jupyter_qrt import __version__
 
 from .callers import NAMESPACE
+from .classroom import scrub_process_environ
 from .embedded import EmbeddedLocal
 from .iam import ProxyBearers
 
@@ -200,9 +201,11 @@ class QRTExtension(ExtensionApp):
 
     def _take_classroom_env(self) -> dict[str, str] | None:
         """The classroom account from ``QISKIT_IBM_*``, removed from the environment."""
-        token = os.environ.pop("QISKIT_IBM_TOKEN", None)
+        token = os.environ.get("QISKIT_IBM_TOKEN")
         if not token:
             return None
+        scrub_process_environ(["QISKIT_IBM_TOKEN"])  # also out of /proc/<pid>/environ
+        os.environ.pop("QISKIT_IBM_TOKEN", None)
         account = {"name": CLASSROOM_ACCOUNT, "token": token}
         for variable, field in (
             ("QISKIT_IBM_INSTANCE", "instance"),
