@@ -33,6 +33,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 from jupyter_qrt._version import __version__
 
 from .callers import NAMESPACE
+from .classroom import scrub_process_environ
 from .embedded import EmbeddedLocal
 from .iam import ProxyBearers
 
@@ -143,6 +144,7 @@ class QRTExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         """Create the parts; take keys out of the environment; set the kernels' environment."""
         from .guard import KeyGuard
+        from .settings import SETTINGS_FILENAME, ServerSettings
         from .upstream import Upstream
         from .vault import Vault
         from .watcher import WatcherHub
@@ -163,6 +165,7 @@ class QRTExtension(ExtensionApp):
             default=self.default_account or None,
             allow_user_accounts=self.allow_user_accounts,
             embedded=self.embedded,
+            settings=ServerSettings(Path(jupyter_data_dir()) / "jupyter-qrt" / SETTINGS_FILENAME),
         )
         self.upstream = Upstream(
             vault=self.vault, embedded=self.embedded, allowed_hosts=list(self.allowed_hosts)
@@ -198,9 +201,11 @@ class QRTExtension(ExtensionApp):
 
     def _take_classroom_env(self) -> dict[str, str] | None:
         """The classroom account from ``QISKIT_IBM_*``, removed from the environment."""
-        token = os.environ.pop("QISKIT_IBM_TOKEN", None)
+        token = os.environ.get("QISKIT_IBM_TOKEN")
         if not token:
             return None
+        scrub_process_environ(["QISKIT_IBM_TOKEN"])  # also out of /proc/<pid>/environ
+        os.environ.pop("QISKIT_IBM_TOKEN", None)
         account = {"name": CLASSROOM_ACCOUNT, "token": token}
         for variable, field in (
             ("QISKIT_IBM_INSTANCE", "instance"),

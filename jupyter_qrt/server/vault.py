@@ -17,23 +17,46 @@ instance, plan, a masked fingerprint (the key's last four characters), never a k
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from jupyter_qrt.runtime.accounts import Account, AccountStore
-from jupyter_qrt.runtime.errors import InvalidInputError
+from jupyter_qrt.runtime.errors import AccountExistsError, InvalidInputError
 from jupyter_qrt.runtime.redact import mask_secret
+
+from .settings import ServerSettings
 
 if TYPE_CHECKING:
     from .embedded import EmbeddedLocal
 
-__all__ = ["LOCAL", "AccountUnknown", "Vault", "VaultRefused"]
+__all__ = [
+    "LOCAL",
+    "NAME_PATTERN",
+    "USER_ACCOUNTS_OFF",
+    "AccountTaken",
+    "AccountUnknown",
+    "Vault",
+    "VaultRefused",
+]
 
 log = logging.getLogger(__name__)
 
 LOCAL = "local"
 """The name of the embedded local service's account."""
+
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}"
+"""The names the vault accepts for new accounts: those ``routes.ACCOUNT_NAME`` can address (a
+test ties the two; this module cannot import the route table, which imports it)."""
+
+USER_ACCOUNTS_OFF = (
+    "This Jupyter server does not let users add, change or delete accounts: its administrator "
+    "provides the accounts you can use (listed in the Quantum sidebar, or with %qrt_accounts). "
+    "Ask your instructor or administrator if you need another one."
+)
+"""The message of every change refused because ``allow_user_accounts`` is off."""
 
 
 class AccountUnknown(LookupError):
@@ -42,6 +65,10 @@ class AccountUnknown(LookupError):
 
 class VaultRefused(PermissionError):
     """A change the vault refuses (read-only account, user accounts not allowed, ...)."""
+
+
+class AccountTaken(ValueError):
+    """A new account's name is already used (the message says by what)."""
 
 
 class Vault:
@@ -61,6 +88,9 @@ class Vault:
         Whether users may add, change or delete accounts.
     embedded
         The embedded local service behind the ``local`` account.
+    settings
+        Where the user's choice of default account is kept (:mod:`.settings`); ``None``: in
+        memory only.
     """
 
     def __init__(
@@ -71,8 +101,10 @@ class Vault:
         default: str | None,
         allow_user_accounts: bool,
         embedded: EmbeddedLocal,
+        settings: ServerSettings | None = None,
     ) -> None:
         self._store = AccountStore(accounts_file)
+        self._settings = settings or ServerSettings(None)
         self._embedded = embedded
         self._configured_default = default
         self.allow_user_accounts = allow_user_accounts
@@ -116,16 +148,31 @@ class Vault:
         """Whether ``name`` is an account users may not change (``local`` and the operator's)."""
         return name == LOCAL or name in self._read_only
 
+    def _file_default(self) -> str | None:
+        try:
+            return self._store.default_name()
+        except InvalidInputError:
+            return None
+
     def default_name(self) -> str:
-        """The default account: configured, else the file's default, else a read-only one,
-        else ``local``."""
+        """The default account: the user's choice (:meth:`set_default`), else the configured
+        one, else the file's default, else a read-only one, else ``local``.
+
+        A user's choice of a file account follows the file's ``is_default_account`` mark, so a
+        default set later with the official client wins.
+        """
         names = self.names()
+        choice = self._settings.get("default_account")
+        if isinstance(choice, str) and choice in names:
+            if self.is_read_only(choice):
+                return choice
+            saved_default = self._file_default()
+            if saved_default and saved_default in names:
+                return saved_default
+            return choice
         if self._configured_default and self._configured_default in names:
             return self._configured_default
-        try:
-            saved_default = self._store.default_name()
-        except InvalidInputError:
-            saved_default = None
+        saved_default = self._file_default()
         if saved_default and saved_default in names and self.allow_user_accounts:
             return saved_default
         if self._read_only:
@@ -153,7 +200,7 @@ class Vault:
             return self._read_only[name]
         saved = self._saved()
         if name in saved:
-            return saved[name]
+            return self._with_embedded_url(name, saved[name])
         raise AccountUnknown(f"No account named {name!r}. Accounts: {', '.join(self.names())}.")
 
     def instance_of(self, name: str) -> str | None:
@@ -194,6 +241,136 @@ class Vault:
     def summaries(self) -> list[dict[str, Any]]:
         """:meth:`summary` of every account."""
         return [self.summary(name) for name in self.names()]
+
+    # -- writing (users only; the routes run these off the event loop) ----------------------------
+
+    def check_new_name(self, name: str) -> None:
+        """Refuse ``name`` for a new account before anything else is done.
+
+        Raises
+        ------
+        VaultRefused
+            Users may not add accounts on this server.
+        InvalidInputError
+            The name has a shape the routes cannot address.
+        AccountTaken
+            ``local``, a read-only account or a saved account has that name.
+        """
+        if not self.allow_user_accounts:
+            raise VaultRefused(USER_ACCOUNTS_OFF)
+        if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+            raise InvalidInputError(
+                "name: an account name is 1 to 100 letters, digits, '_', '.', '@' or '-', "
+                "starting with a letter or digit."
+            )
+        if self.is_read_only(name):
+            raise AccountTaken(
+                f"The name {name!r} belongs to an account this server provides; choose another "
+                "name (nothing was changed)."
+            )
+        if name in self._saved():
+            raise AccountTaken(
+                f"An account named {name!r} exists already; choose another name, or delete it "
+                "first (nothing was changed)."
+            )
+
+    def _with_embedded_url(self, name: str, account: Account) -> Account:
+        """A ``local`` account on the embedded service, with the service's URL of this run (its
+        port changes at each start; the file keeps the URL of the run that saved it)."""
+        service = self._embedded.service
+        if service is None or name not in (self._settings.get("embedded_accounts") or []):
+            return account
+        return replace(account, url=service.url)
+
+    def add(self, account: Account, *, set_default: bool = False, embedded: bool = False) -> str:
+        """Save a new account (already checked) in the accounts file; returns its name.
+
+        ``embedded``: the account is a key of the embedded local service (a ``local`` account
+        given without a URL); its URL follows the service from run to run.
+
+        Raises
+        ------
+        VaultRefused, InvalidInputError, AccountTaken
+            As :meth:`check_new_name`; nothing was written.
+        AccountError
+            The accounts file is malformed or cannot be written; it was not changed.
+        """
+        name = account.name or ""
+        with self._lock:
+            self.check_new_name(name)
+            try:
+                # overwrite=False: a name taken meanwhile (e.g. by the official client) is refused.
+                self._store.save(account, name=name, overwrite=False, set_as_default=False)
+            except AccountExistsError:
+                raise AccountTaken(
+                    f"An account named {name!r} exists already; choose another name (nothing "
+                    "was changed)."
+                ) from None
+            embedded_accounts = self._settings.get("embedded_accounts") or []
+            if embedded:
+                self._settings.set("embedded_accounts", sorted({*embedded_accounts, name}))
+            if set_default:
+                self._mark_default(name)
+        log.info("jupyter-qrt: added the %s account %r", account.channel, name)
+        return name
+
+    def delete(self, name: str) -> None:
+        """Delete a saved account.
+
+        Raises
+        ------
+        VaultRefused
+            ``name`` is ``local`` or read-only, or users may not delete accounts here.
+        AccountUnknown
+            No saved account has that name.
+        """
+        if self.is_read_only(name):
+            raise VaultRefused(
+                f"The account {name!r} is provided by this server ("
+                + ("the embedded local service" if name == LOCAL else "its administrator")
+                + ") and cannot be deleted. You can make another account the default instead."
+            )
+        with self._lock:
+            if name not in self._saved():
+                raise AccountUnknown(
+                    f"No account named {name!r}. Accounts: {', '.join(self.names())}."
+                )
+            if not self.allow_user_accounts:
+                raise VaultRefused(USER_ACCOUNTS_OFF)
+            self._store.delete(name)
+            if self._settings.get("default_account") == name:
+                self._settings.set("default_account", None)
+            embedded_accounts = self._settings.get("embedded_accounts") or []
+            if name in embedded_accounts:
+                self._settings.set("embedded_accounts", [n for n in embedded_accounts if n != name])
+        log.info("jupyter-qrt: deleted the account %r", name)
+
+    def set_default(self, name: str) -> None:
+        """Make ``name`` the default account (any account, read-only and ``local`` included).
+
+        A file account is marked ``is_default_account`` in the accounts file; the choice itself
+        is kept in the settings file (see :mod:`.settings`).
+
+        Raises
+        ------
+        AccountUnknown
+            No account has that name.
+        """
+        with self._lock:
+            if name not in self.names():
+                raise AccountUnknown(
+                    f"No account named {name!r}. Accounts: {', '.join(self.names())}."
+                )
+            if not self.is_read_only(name):
+                self._mark_default(name)
+            self._settings.set("default_account", name)
+        log.info("jupyter-qrt: %r is now the default account", name)
+
+    def _mark_default(self, name: str) -> None:
+        saved = self._store.accounts()
+        # overwrite=True takes the mark from the account that had it, as the official client does
+        self._store.save(saved[name], name=name, overwrite=True, set_as_default=True)
+        self._settings.set("default_account", name)
 
     def known_secrets(self) -> list[str]:
         """Every API key the vault holds (for the guard that keeps them out of saved files)."""
