@@ -260,3 +260,40 @@ def test_ghz_156_on_gannet_through_the_service(catalog: dict[str, Device]) -> No
     bits = result.data.meas.to_bool_array()[:, ::-1]
     assert bits.shape == (4096, 156)
     _check_ghz(bits, _expected_correlators(device, circuit, qubits))
+
+
+def test_estimator_on_ghz_127_matches_the_applied_noise(catalog: dict[str, Device]) -> None:
+    """<Z_parent Z_child> on edges of a noisy GHZ-127: stim samples each basis.
+
+    The default resilience level twirls measurements, so readout multiplies each term by
+    ``(1 - 2 p_mean)`` per qubit; gate noise is propagated exactly (:func:`pauli_expectation`).
+    Per-shot values lie in [-1, 1]: Hoeffding with N shots bounds each ev.
+    """
+    from jupyter_qrt.local.execution import execute_estimator
+
+    device = catalog["qrt_pelican"]
+    circuit = ghz_isa(device, 127, measure=False)
+    edges = ghz_edges(device, 127)[::25]
+    n = device.num_qubits
+    labels = []
+    for parent, child in edges:
+        letters = ["I"] * n
+        letters[n - 1 - parent] = letters[n - 1 - child] = "Z"
+        labels.append("".join(letters))
+    precision = 0.02
+    report = execute_estimator(
+        device, [[circuit, [{label: 1.0} for label in labels], None, precision]], seed=5
+    )
+    result = report.result[0]
+    assert result.metadata["simulation"]["engine"] == "stim"
+    shots = result.metadata["shots"]
+    assert shots >= 1 / precision**2
+    noise = pauli_noise_for(device)
+    assert noise is not None
+    program = stim_circuit(circuit, noise)
+    assert program is not None
+    for (parent, child), ev, std in zip(edges, result.data.evs, result.data.stds, strict=True):
+        before = pauli_expectation(program.circuit, [parent, child], n)
+        expected = before * (1 - 2 * noise.readout[parent]) * (1 - 2 * noise.readout[child])
+        assert abs(ev - expected) <= hoeffding(shots)
+        assert 0 < std < 2 * precision
