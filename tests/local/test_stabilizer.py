@@ -113,6 +113,25 @@ def test_non_clifford_circuits_are_left_to_qiskit_aer(catalog: dict[str, Device]
     assert "readout" in result.result[1].metadata["simulation"]["noise"]
 
 
+def test_mid_circuit_measurement_and_reset_run_on_stim(catalog: dict[str, Device]) -> None:
+    robin = catalog["qrt_robin"]
+    circuit = QuantumCircuit(robin.num_qubits, 3)
+    circuit.x(0)
+    circuit.measure(0, 0)
+    circuit.reset(0)
+    circuit.barrier()
+    circuit.delay(100, 0)
+    circuit.measure(0, 1)
+    circuit.measure(1, 2)
+    result = execute_sampler(robin, [[circuit, None, 4000]], seed=2).result[0]
+    assert result.metadata["simulation"]["engine"] == "stim"
+    bits = result.data.c.to_bool_array()[:, ::-1]  # column j: clbit j
+    # Readout errors are a few percent; 0.9 / 0.1 leave a wide margin at 4000 shots.
+    assert bits[:, 0].mean() > 0.9
+    assert bits[:, 1].mean() < 0.1
+    assert bits[:, 2].mean() < 0.1
+
+
 # ----------------------------------------------------------------------------- the noise
 def test_pauli_form_is_the_exact_twirl_of_the_aer_gate_error(catalog: dict[str, Device]) -> None:
     """Twirling keeps p_P = sum_K |Tr(P K) / d|^2 of the Kraus channel of execution/noise.py."""
