@@ -143,7 +143,11 @@ def test_estimator_on_a_noisy_device_samples_with_shots_from_the_precision(wren:
     assert np.all(data.stds < 2 * precision)
     np.testing.assert_array_equal(data.ensemble_standard_error, data.stds)
     metadata = result[0].metadata
-    assert metadata["shots"] == math.ceil(1 / precision**2) == 2500
+    # ceil(1 / precision**2) = 2500 shots; the Estimator's default resilience level 1 twirls
+    # measurements, so IBM runs 32 randomizations of max(64, ceil(2500 / 32)) = 79 shots.
+    assert math.ceil(1 / precision**2) == 2500
+    assert metadata["shots"] == 32 * 79
+    assert metadata["num_randomizations"] == 32
     assert metadata["target_precision"] == precision
     assert set(metadata) == {
         "shots",
@@ -151,7 +155,9 @@ def test_estimator_on_a_noisy_device_samples_with_shots_from_the_precision(wren:
         "circuit_metadata",
         "resilience",
         "num_randomizations",
+        "simulation",  # the shared convention: how the pub was simulated
     }
+    assert metadata["simulation"]["engine"] == "stim"  # a Bell pair is a Clifford circuit
     assert set(result.metadata) == {"dynamical_decoupling", "twirling", "resilience", "version"}
 
 
@@ -412,7 +418,8 @@ def test_run_program_runs_the_decoded_wire_params(wren: Device) -> None:
     }
     report = run_program("estimator", wren, estimator, seed=1)
     assert report.result[0].data.evs.shape == ()
-    assert any("twirling.enable_gates" in line and "not simulated" in line for line in report.logs)
+    assert any("Twirling gates and measurements" in line for line in report.logs)
+    assert not any("twirling" in line and "not simulated" in line for line in report.logs)
 
 
 def test_quantum_seconds_follow_the_device_model(wren: Device, ideal: Device) -> None:
@@ -472,7 +479,7 @@ def test_results_survive_the_official_encoder_and_decoder(ideal: Device, wren: D
     np.testing.assert_array_equal(decoded[0].data.evs, estimate[0].data.evs)
     np.testing.assert_array_equal(decoded[0].data.stds, estimate[0].data.stds)
     decoded = json.loads(dumps(estimate), cls=RuntimeDecoder)
-    assert decoded[0].metadata["shots"] == 400
+    assert decoded[0].metadata["shots"] == 7 * 64  # 400 shots, twirled: 7 randomizations of 64
 
 
 def test_sampler_spans_cover_every_pub(ideal: Device) -> None:

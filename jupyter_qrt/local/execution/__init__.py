@@ -11,9 +11,12 @@ just the result; :func:`execute_sampler` / :func:`execute_estimator` the whole r
 - Circuits must be ISA circuits of the device (the official client's rule); the ideal simulator
   also takes other gates and decomposes them itself.
 - Noisy devices simulate with the device's noise model (:mod:`.noise`); the ideal simulator
-  samples exactly (Sampler) and computes exact expectation values (Estimator).
-- Twirling, dynamical decoupling and error mitigation are accepted, not simulated: the job's log
-  says so and the result metadata reports them off.
+  samples exactly (Sampler) and computes exact expectation values (Estimator). Clifford circuits
+  on noisy devices run on stim with the noise in Pauli form (:mod:`.engines`,
+  :mod:`.stabilizer`, :mod:`.pauli_noise`), at any device width.
+- Twirling is simulated by its effect on the noise and IBM's shot arithmetic (:mod:`.twirling`);
+  dynamical decoupling and error mitigation are accepted, not simulated: the job's log says so
+  and the result metadata reports them off.
 
 Bad input raises :class:`ExecutionError` (``message``, ``reason_code``), which the service turns
 into a Failed job. Everything is a top-level function with no state but caches (noise models,

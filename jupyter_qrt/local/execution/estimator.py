@@ -9,7 +9,10 @@ Two ways to estimate, chosen per pub:
   standard error of the mean over the shots (groups are independent, so variances add).
 - **Exact** (the ideal simulator): expectation values from the statevector; ``stds`` is 0.
 
-No error mitigation, twirling or dynamical decoupling is applied; the result metadata says so.
+Sampled bases run on stim when the circuit is Clifford (:mod:`.engines`). Twirling sets the shot
+count (IBM's ``num_randomizations * shots_per_randomization``, :mod:`.twirling`) and the noise
+(its Pauli-twirled form); no error mitigation or dynamical decoupling is applied, and the result
+metadata says so.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from qiskit_aer.library import SaveExpectationValue
 
 from jupyter_qrt.local.devices import Device
 
+from .engines import sample_batches
 from .inputs import (
     RunSettings,
     check_shots,
@@ -43,7 +47,8 @@ from .inputs import (
     runnable_circuit,
 )
 from .report import ExecutionReport, JobLog, completed_report
-from .simulate import run_shots, simulation_failure
+from .simulate import simulation_failure
+from .twirling import Twirling, explicit_size
 
 __all__ = ["DEFAULT_PRECISION", "execute_estimator", "run_estimator"]
 
@@ -168,16 +173,21 @@ def _sampled_expectations(
     shots: int,
     seed: int | None,
     device: Device,
-) -> tuple[FloatArray, FloatArray, list[QuantumCircuit]]:
+    twirling: Twirling,
+) -> tuple[FloatArray, FloatArray, list[QuantumCircuit], dict[str, Any] | None]:
     observables, labels = _terms(pub)
     groups = _qubit_wise_groups(labels)
     measured = [_measurement_circuit(circuit, group) for group in groups]
     # signs[label]: (bindings, shots) array of +-1 eigenvalues of that Pauli term.
     signs: dict[str, npt.NDArray[np.int8]] = {}
     group_of: dict[str, int] = {}
+    simulation: dict[str, Any] | None = None
     if measured and pub.parameter_values.size:
         batches = [(c, pub.parameter_values) for c in measured]
-        bits = run_shots(batches, shots, seed, device)
+        bits, simulations = sample_batches(batches, shots, seed, device, twirling)
+        # Reported when stim ran every basis (the groups' circuits differ only by Cliffords).
+        if all(entry is not None for entry in simulations):
+            simulation = simulations[0]
         for g, (group, work, group_bits) in enumerate(zip(groups, measured, bits, strict=True)):
             register = work.cregs[-1]
             columns = {q: work.find_bit(register[j]).index for j, q in enumerate(sorted(group))}
@@ -202,7 +212,7 @@ def _sampled_expectations(
         return total
 
     evs, stds = _combine(pub, observables, means, variance)
-    return evs, stds, measured
+    return evs, stds, measured, simulation
 
 
 def execute_estimator(
@@ -250,17 +260,28 @@ def execute_estimator(
     if fixed_shots is not None:
         fixed_shots = positive_int(fixed_shots, "default_shots")
     settings = RunSettings.from_options(device, options, seed, log)
+    twirling = Twirling.from_options(options, estimator=True)
     target = device_target(device)
     coerced = [estimator_pub(i, pub, precision) for i, pub in enumerate(pubs)]
     circuits = [runnable_circuit(pub.circuit, device, target, i) for i, pub in enumerate(coerced)]
     exact = [device.simulator and not _has_non_unitary(c) for c in circuits]
-    shots_of = [
-        None if exact[i] else fixed_shots or math.ceil(1.0 / pub.precision**2)
+    # IBM's rule: ceil(1 / precision**2) shots, or default_shots; twirling runs
+    # num_randomizations * shots_per_randomization of them (a pub's own precision is covered).
+    plans = [
+        None
+        if exact[i]
+        else twirling.plan(
+            fixed_shots or math.ceil(1.0 / pub.precision**2),
+            fixed_shots is None and explicit_size(pubs[i], 3),
+        )
         for i, pub in enumerate(coerced)
     ]
+    shots_of = [None if plan is None else plan[0] * plan[1] or plan[1] for plan in plans]
+    randomizations = [0 if plan is None else plan[0] for plan in plans]
     for i, shots in enumerate(shots_of):
         if shots is not None:
             check_shots(shots, device, i, f"precision {coerced[i].precision}")
+    twirling.log_to(log)
     log.record(
         f"Estimating {len(coerced)} pub(s) on {device.name} "
         + ("exactly (ideal simulator)." if device.simulator else "by sampling with noise.")
@@ -272,27 +293,30 @@ def execute_estimator(
     total_shots = 0
     for i, (pub, circuit) in enumerate(zip(coerced, circuits, strict=True)):
         shots = shots_of[i]
+        simulation: dict[str, Any] | None = None
         if shots is None:
             evs, stds = _exact_expectations(circuit, pub, settings.seed_for(i), device)
         else:
-            evs, stds, run = _sampled_expectations(
-                circuit, pub, shots, settings.seed_for(i), device
+            evs, stds, run, simulation = _sampled_expectations(
+                circuit, pub, shots, settings.seed_for(i), device, twirling
             )
             executions = shots * int(pub.parameter_values.size)
             device_seconds += executions * sum(settings.shot_seconds(c, target) for c in run)
             total_shots += executions * len(run)
         data = DataBin(evs=evs, stds=stds, ensemble_standard_error=stds.copy(), shape=pub.shape)
-        metadata = {
+        metadata: dict[str, Any] = {
             "shots": shots,
             "target_precision": pub.precision,
             "circuit_metadata": pub.circuit.metadata,
             "resilience": {},
-            "num_randomizations": 0,
+            "num_randomizations": randomizations[i],
         }
+        if simulation is not None:
+            metadata["simulation"] = simulation
         results.append(PubResult(data, metadata=metadata))
     metadata = {
         "dynamical_decoupling": {"enable": False},
-        "twirling": {"enable_gates": False, "enable_measure": False},
+        "twirling": twirling.metadata(),
         "resilience": {
             "measure_mitigation": False,
             "zne_mitigation": False,

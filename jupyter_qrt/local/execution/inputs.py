@@ -328,8 +328,7 @@ class RunSettings:
         for name, requested in _unsimulated(options):
             if requested:
                 log.record(
-                    f"Option {name} is accepted but not simulated; results are unmitigated "
-                    "and untwirled.",
+                    f"Option {name} is accepted but not simulated; results are unmitigated.",
                     logging.WARNING,
                 )
         return cls(seed, rep_delay, device.simulator)
@@ -365,13 +364,11 @@ def _rep_delay(device: Device, requested: Any) -> float:
 
 
 def _unsimulated(options: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    twirling = _mapping(options, "twirling")
+    # Twirling is simulated by its effect on the noise (see .twirling), so it is not listed.
     decoupling = _mapping(options, "dynamical_decoupling")
     resilience = _mapping(options, "resilience")
     level = options.get("resilience_level")
     return [
-        ("twirling.enable_gates", bool(twirling.get("enable_gates"))),
-        ("twirling.enable_measure", bool(twirling.get("enable_measure"))),
         ("dynamical_decoupling.enable", bool(decoupling.get("enable"))),
         (f"resilience_level={level}", isinstance(level, int) and level > 0),
         ("resilience.measure_mitigation", bool(resilience.get("measure_mitigation"))),

@@ -22,14 +22,28 @@ from jupyter_qrt.local.devices import Device
 from jupyter_qrt.local.jobs.request import DEFAULT_SHOTS
 from jupyter_qrt.runtime.wire.result_types import DoubleSliceSpan, ExecutionSpans
 
-from .inputs import RunSettings, device_target, positive_int, runnable_circuit, sampler_pub
+from .engines import sample_batches
+from .inputs import (
+    RunSettings,
+    check_shots,
+    device_target,
+    positive_int,
+    runnable_circuit,
+    sampler_pub,
+)
 from .report import ExecutionReport, JobLog, completed_report
-from .simulate import ShotBits, pack_register, run_shots
+from .simulate import ShotBits, pack_register
+from .twirling import Twirling, explicit_size
 
 __all__ = ["DEFAULT_SHOTS", "execute_sampler", "run_sampler"]
 
 
-def _pub_result(circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits) -> SamplerPubResult:
+def _pub_result(
+    circuit: QuantumCircuit,
+    pub: SamplerPub,
+    bits: ShotBits,
+    simulation: dict[str, Any] | None,
+) -> SamplerPubResult:
     shape = tuple(pub.shape)
     registers: dict[str, BitArray] = {}
     for register in circuit.cregs:
@@ -37,10 +51,10 @@ def _pub_result(circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits) -> Sam
         packed = pack_register(bits, clbits)
         packed = packed.reshape(*shape, *packed.shape[1:])
         registers[register.name] = BitArray(packed, register.size)
-    return SamplerPubResult(
-        DataBin(**registers, shape=shape),
-        metadata={"circuit_metadata": pub.circuit.metadata},
-    )
+    metadata: dict[str, Any] = {"circuit_metadata": pub.circuit.metadata}
+    if simulation is not None:
+        metadata["simulation"] = simulation
+    return SamplerPubResult(DataBin(**registers, shape=shape), metadata=metadata)
 
 
 def execute_sampler(
@@ -84,8 +98,17 @@ def execute_sampler(
     given = options.get("default_shots")  # null, like a missing value, means the default
     shots_default = positive_int(default_shots if given is None else given, "default_shots")
     settings = RunSettings.from_options(device, options, seed, log)
+    twirling = Twirling.from_options(options, estimator=False)
     target = device_target(device)
     coerced = [sampler_pub(i, pub, shots_default, device) for i, pub in enumerate(pubs)]
+    # With twirling, a pub runs num_randomizations * shots_per_randomization shots (IBM's rule).
+    shots_of = [
+        twirling.total_shots(int(pub.shots), explicit_size(pubs[i], 2))
+        for i, pub in enumerate(coerced)
+    ]
+    for i, shots in enumerate(shots_of):
+        check_shots(shots, device, i, "twirling's randomizations")
+    twirling.log_to(log)
     circuits = [runnable_circuit(pub.circuit, device, target, i) for i, pub in enumerate(coerced)]
     for index, circuit in enumerate(circuits):
         if not circuit.cregs:
@@ -104,17 +127,17 @@ def execute_sampler(
     device_seconds = 0.0
     total_shots = 0
     by_shots: dict[int, list[int]] = {}
-    for index, pub in enumerate(coerced):
-        by_shots.setdefault(int(pub.shots), []).append(index)
+    for index, shots in enumerate(shots_of):
+        by_shots.setdefault(shots, []).append(index)
     for run, (shots, members) in enumerate(by_shots.items()):
         span_start = datetime.now(UTC)
         batches = [(circuits[i], coerced[i].parameter_values) for i in members]
-        bits = run_shots(batches, shots, settings.seed_for(run), device)
+        bits, simulations = sample_batches(batches, shots, settings.seed_for(run), device, twirling)
         span_stop = datetime.now(UTC)
         slices: dict[int, tuple[Any, ...]] = {}
-        for i, pub_bits in zip(members, bits, strict=True):
+        for i, pub_bits, simulation in zip(members, bits, simulations, strict=True):
             pub = coerced[i]
-            results[i] = _pub_result(circuits[i], pub, pub_bits)
+            results[i] = _pub_result(circuits[i], pub, pub_bits, simulation)
             size = int(pub.parameter_values.size)
             # The shape ends with the shots: IBM's layout, and what the client's span needs.
             slices[i] = ((*pub.shape, shots), slice(0, size), slice(0, shots))

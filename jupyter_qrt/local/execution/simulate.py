@@ -17,6 +17,7 @@ import numpy.typing as npt
 from qiskit import QuantumCircuit
 from qiskit.primitives.containers.bindings_array import BindingsArray
 from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
 
 from jupyter_qrt.local.devices import Device
 from jupyter_qrt.local.job_reasons import INTERNAL_ERROR
@@ -94,11 +95,13 @@ def run_shots(
     shots: int,
     seed: int | None,
     device: Device,
+    *,
+    noise_model: NoiseModel | None = None,
 ) -> list[ShotBits]:
     """Run every binding of every circuit with ``shots`` shots; return the bits per batch.
 
     The device's noise model (none on the ideal simulator) is cut to the qubits the circuits
-    use.
+    use; ``noise_model`` replaces it (the twirled model of :mod:`.pauli_noise`).
 
     Raises
     ------
@@ -109,7 +112,8 @@ def run_shots(
     bits: list[ShotBits] = []
     if not circuits:
         return [np.zeros((0, shots, c.num_clbits), dtype=np.bool_) for c, _ in batches]
-    noise_model = noise_model_for(device, active_qubits([c for c, _ in batches]))
+    if noise_model is None:
+        noise_model = noise_model_for(device, active_qubits([c for c, _ in batches]))
     simulator = AerSimulator(noise_model=noise_model) if noise_model else AerSimulator()
     try:
         result = simulator.run(
