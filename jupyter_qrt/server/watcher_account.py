@@ -131,6 +131,7 @@ class AccountWatch:
             "version": self.version,
             "jobs": len(self.jobs),
             "polls": self.polls,
+            "requests": self.requests,
         }
 
     # -- changes --------------------------------------------------------------------------------
