@@ -1,4 +1,4 @@
-"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|all]``.
+"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|server|all]``.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -12,6 +12,7 @@ SUITES = {
     "client": "benchmarks.client",
     "local": "benchmarks.local",
     "clifford": "benchmarks.clifford",
+    "server": "benchmarks.server",
 }
 
 

@@ -28,9 +28,12 @@ class Row:
         return self.ours / self.theirs
 
 
-def print_table(title: str, rows: Sequence[Row]) -> None:
-    """Print ``rows`` as a fixed-width table (stdout is the report of a benchmark run)."""
-    headers = ("benchmark", "ours", "qiskit-ibm-runtime", "ours/theirs", "target")
+def print_table(title: str, rows: Sequence[Row], *, baseline: str = "qiskit-ibm-runtime") -> None:
+    """Print ``rows`` as a fixed-width table (stdout is the report of a benchmark run).
+
+    ``baseline`` heads the "theirs" column (what "ours" is compared with).
+    """
+    headers = ("benchmark", "ours", baseline, "ours/theirs", "target")
     lines = [
         (
             r.benchmark,

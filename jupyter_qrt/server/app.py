@@ -269,4 +269,5 @@ class QRTExtension(ExtensionApp):
             "allow_user_accounts": self.allow_user_accounts,
             "mode": "classroom" if not self.allow_user_accounts else "personal",
             "local": self.embedded.health(),
+            "watcher": self.watcher.status(),
         }

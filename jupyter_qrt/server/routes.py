@@ -13,7 +13,7 @@ from .callers import NAMESPACE
 from .iam import IAMTokenHandler
 from .proxy import RuntimeProxyHandler
 from .status import StatusHandler
-from .watcher_routes import JobEventsHandler, JobsHandler
+from .watcher_routes import JobEventsHandler, JobsHandler, JobTrackHandler
 
 __all__ = ["ACCOUNT_NAME", "routes"]
 
@@ -32,4 +32,5 @@ def routes() -> list[tuple[str, type[Any]]]:
         (rf"/{ns}/iam/identity/token", IAMTokenHandler),
         (rf"/{ns}/jobs", JobsHandler),
         (rf"/{ns}/jobs/events", JobEventsHandler),
+        (rf"/{ns}/jobs/track", JobTrackHandler),
     ]

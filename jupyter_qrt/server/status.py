@@ -1,4 +1,6 @@
-"""``GET /jupyter-qrt/status``: version, mode, default account, the local service's health."""
+"""``GET /jupyter-qrt/status``: version, mode, default account, the local service's health, and
+the job watcher's state (``watcher``: its interval, the accounts it polls with their
+subscribers, current interval and last error, and the last error of any)."""
 
 from __future__ import annotations
 
