@@ -192,6 +192,7 @@ class QRTExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop the watcher and the embedded local service (no worker outlives the server)."""
         self.watcher.stop()
+        self.upstream.close()
         self.embedded.stop()
 
     # -- the environment ------------------------------------------------------------------------
