@@ -322,3 +322,42 @@ async def test_a_slow_upstream_does_not_hold_other_routes(
     finally:
         slow.gate.set()
     assert (await held).code == 200
+
+
+async def test_a_burst_of_calls_makes_one_iam_exchange(
+    jp_http_port: int, jp_base_url: str, accounts: AccountStore, slow: RecordingServer
+) -> None:
+    accounts.save(
+        Account(name="burst", channel="local", token="k-burst", url=slow.url),
+        set_as_default=False,
+    )
+    before = len(slow.seen)
+    answers = await asyncio.gather(
+        *(call(jp_http_port, jp_base_url, f"burst/api/v1/jobs/j{i}") for i in range(6))
+    )
+    assert [a.code for a in answers] == [200] * 6
+    paths = [s.path for s in slow.seen[before:]]
+    assert paths.count("/identity/token") == 1
+    assert sorted(p for p in paths if p != "/identity/token") == [
+        f"/api/v1/jobs/j{i}" for i in range(6)
+    ]
+
+
+async def test_an_instance_given_by_name_is_resolved_to_its_crn(
+    jp_http_port: int, jp_base_url: str, accounts: AccountStore, ibm_service: LocalService
+) -> None:
+    ibm = accounts.get("ibm")
+    name = ibm_service.runtime.instance(ibm_service.instance).name
+    accounts.save(
+        Account(name="by-name", channel="local", token=ibm.token, url=ibm.url, instance=name),
+        set_as_default=False,
+    )
+    answer = await call(jp_http_port, jp_base_url, "by-name/api/v1/backends")
+    assert answer.code == 200, answer.body
+    accounts.save(
+        Account(name="bad-name", channel="local", token=ibm.token, url=ibm.url, instance="nope"),
+        set_as_default=False,
+    )
+    answer = await call(jp_http_port, jp_base_url, "bad-name/api/v1/backends")
+    assert answer.code == 403
+    assert "'nope'" in json.loads(answer.body)["message"]
