@@ -353,6 +353,7 @@ class RuntimeProxyHandler(QRTHandler):
 
     def on_connection_close(self) -> None:
         # The caller went away mid-body: end the upstream call instead of waiting for chunks.
-        if self._queue is not None and self._pending is not None and not self._pending.done():
-            self._pending.cancel()
+        pending = getattr(self, "_pending", None)  # None: closed before prepare() ran
+        if pending is not None and not pending.done():
+            pending.cancel()
         super().on_connection_close()

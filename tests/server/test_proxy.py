@@ -361,3 +361,13 @@ async def test_an_instance_given_by_name_is_resolved_to_its_crn(
     answer = await call(jp_http_port, jp_base_url, "bad-name/api/v1/backends")
     assert answer.code == 403
     assert "'nope'" in json.loads(answer.body)["message"]
+
+
+async def test_a_jupyter_user_posts_through_the_proxy_with_the_server_token(
+    jp_fetch: Fetch, accounts: AccountStore, slow: RecordingServer
+) -> None:
+    answer = await jp_fetch(
+        "jupyter-qrt", "runtime", "slow", "api", "v1", "jobs", method="POST", body=b'{"a": 1}'
+    )
+    assert answer.code == 200
+    assert json.loads(answer.body) == {"path": "/api/v1/jobs", "received_bytes": 8}
