@@ -60,6 +60,8 @@ _REQUEST_TIMEOUT_S = 600.0  # results of big jobs take a while; a hung upstream 
 _CONNECT_TIMEOUT_S = 10.0
 _STREAM_QUEUE = 8  # chunks buffered between the caller and the upstream (back-pressure)
 _ENCODED_FORBIDDEN = re.compile(r"%(2f|5c|2e)", re.IGNORECASE)
+_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~:@+-]|%[0-9A-Fa-f]{2})+$")
+"""What a segment may hold: unreserved characters, ':', '@', '+' and well-formed escapes."""
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NOT_API = (
     "{path!r} is not a runtime API path: the proxy forwards api/v1/..., experimental/api/v1/..., "
@@ -102,8 +104,13 @@ def split_path(raw: str) -> tuple[str, str]:
     segments = raw.split("/")
     if segments and segments[-1] == "":
         segments = segments[:-1]  # one trailing slash is harmless
-    if not segments or any(seg in ("", ".", "..") for seg in segments):
+    if not segments or any(not seg.strip(".") for seg in segments):
         raise PathRefused(400, f"The path {shown!r} has empty, '.' or '..' segments: refused.")
+    if not all(_SEGMENT.match(seg) for seg in segments):
+        raise PathRefused(
+            400,
+            f"The path {shown!r} holds characters no runtime API path has (such as ';'): refused.",
+        )
     if segments[0] == "experimental":
         segments = segments[1:]
         if segments[:2] != ["api", "v1"]:
@@ -243,7 +250,8 @@ class RuntimeProxyHandler(QRTHandler):
         method = self.request.method or "GET"
         if "body_producer" not in body and method in ("POST", "PUT", "PATCH"):
             body["body"] = b"".join(self._chunks)
-        if "body" in body:
+        if "body_producer" not in body:
+            # tornado sets it for a buffered body; a bodiless call must not promise one.
             headers.pop("Content-Length", None)
         return HTTPRequest(
             self._upstream_url,

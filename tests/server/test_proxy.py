@@ -172,6 +172,10 @@ def test_runtime_paths_go_to_their_upstream(path: str, expected: tuple[str, str]
         ("v2/api/v1/jobs", 404),
         ("experimental/jobs", 404),
         ("", 400),
+        ("api/v1/jobs/..;/admin", 400),  # some servers read "..;" as ".."
+        ("api/v1/jobs/...", 400),
+        ("api/v1/jobs/a;b=c", 400),
+        ("api/v1/jobs/%zz", 400),
     ],
 )
 def test_paths_that_could_leave_the_api_are_refused(path: str, status: int) -> None:
