@@ -55,6 +55,11 @@ CLASSROOM_ACCOUNT = "classroom"
 """The name of the read-only account taken from the server's environment."""
 
 
+def _with_loopback(no_proxy: str) -> str:
+    hosts = [part.strip() for part in no_proxy.split(",") if part.strip()]
+    return ",".join([*hosts, *(h for h in ("127.0.0.1", "localhost", "::1") if h not in hosts)])
+
+
 class QRTExtension(ExtensionApp):
     """The jupyter-qrt server extension: key vault, runtime proxy, local service, job watcher."""
 
@@ -195,6 +200,7 @@ class QRTExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop the watcher and the embedded local service (no worker outlives the server)."""
         self.watcher.stop()
+        self.upstream.close()
         self.embedded.stop()
 
     # -- the environment ------------------------------------------------------------------------
@@ -236,6 +242,10 @@ class QRTExtension(ExtensionApp):
     def kernel_env(self) -> dict[str, str]:
         """The variables kernels get (no API key: the kernel token opens the proxy only)."""
         env = {"QRT_SERVER_URL": self.server_url, "QRT_KERNEL_TOKEN": self.kernel_token}
+        # Kernels reach this server on loopback: never through a site proxy (which would see
+        # the kernel token and cannot reach 127.0.0.1 anyway).
+        no_proxy = _with_loopback(os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or "")
+        env.update({"NO_PROXY": no_proxy, "no_proxy": no_proxy})
         if self.kernel_official_env:
             name = self.vault.default_name()
             proxy = self.proxy_url(name)

@@ -150,9 +150,9 @@ class QRTHandler(ExtensionHandlerMixin, APIHandler):
     def check_xsrf_cookie(self) -> None:
         """Skip the XSRF check for kernel and bearer calls (no cookie: nothing to forge)."""
         if not hasattr(self, "_jupyter_current_user"):
-            # tornado calls this before ``prepare`` knows the user; Jupyter's ``prepare`` calls it
-            # again once it does (asking for the user here raises in jupyter_server 2).
-            return
+            # tornado 6.6 checks before prepare(), when the user is not known yet; Jupyter's own
+            # check returns then and runs again in prepare().
+            return super().check_xsrf_cookie()
         presented = self._token_in_header()
         if presented is not None and self._find_caller() in {Caller.KERNEL, Caller.BEARER}:
             return

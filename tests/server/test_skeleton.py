@@ -22,3 +22,10 @@ async def test_the_account_list_shows_local_and_never_a_key(jp_fetch: Fetch) -> 
     answer = await fetch_json(jp_fetch, "accounts")
     assert answer["default"] == "local"
     assert [a["name"] for a in answer["accounts"]] == ["local"]
+
+
+def test_the_runtime_client_and_the_server_agree_on_the_namespace() -> None:
+    from jupyter_qrt.runtime.accounts.account import JUPYTER_NAMESPACE
+    from jupyter_qrt.server.callers import NAMESPACE
+
+    assert JUPYTER_NAMESPACE == NAMESPACE

@@ -2,7 +2,8 @@
 
 Owns the account model (:mod:`.account`: channel, key, instance and the URL rules of
 qiskit-ibm-runtime 0.51), CRNs (:mod:`.crn`), the accounts file in the official client's format
-(:mod:`.file`, :mod:`.store`) and the choice of account (:mod:`.resolve`).
+(:mod:`.file`, :mod:`.store`), the choice of account (:mod:`.resolve`) and accounts reached
+keyless through the jupyter-qrt server from a kernel (:mod:`.jupyter`).
 
 May import: :mod:`jupyter_qrt.runtime.errors` and :mod:`jupyter_qrt.runtime.redact` only. It knows
 nothing of HTTP, the wire format or qiskit.

@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from jupyter_qrt.runtime.errors import InvalidInputError
 from jupyter_qrt.runtime.redact import mask_secret
@@ -53,6 +53,10 @@ DEFAULT_CLOUD_URL = "https://cloud.ibm.com"
 """The IBM Cloud URL an IBM account uses when none is given (the official default)."""
 REGIONS = ("us-east", "eu-de")
 """Accepted values of the ``region`` preference (the official client's list)."""
+
+JUPYTER_NAMESPACE = "jupyter-qrt"
+"""The URL namespace of the jupyter-qrt server extension (``jupyter_qrt.server.callers``
+has the same constant; a test of the server ties them)."""
 
 _PROXY_KEYS = frozenset({"urls", "username_ntlm", "password_ntlm"})
 
@@ -103,6 +107,11 @@ class Account:
     proxies
         ``{"urls": {...requests proxies...}, "username_ntlm": ..., "password_ntlm": ...}`` as the
         official client saves it.
+    jupyter_server
+        Set in a Jupyter kernel for an account reached through the jupyter-qrt server's proxy
+        (see :mod:`.jupyter`): the server URL. Then ``url`` is the proxy's runtime URL, ``token``
+        the kernel token (not an API key), and IAM, Global Search and Global Catalog are the
+        server's routes whatever the environment says. Never saved to the accounts file.
     """
 
     name: str | None = None
@@ -116,6 +125,7 @@ class Account:
     verify: bool = True
     private_endpoint: bool = False
     proxies: dict[str, Any] | None = None
+    jupyter_server: str | None = None
 
     # Lists and a dict inside: unhashable always, rather than only when those fields are set.
     __hash__ = None  # type: ignore[assignment]
@@ -202,6 +212,12 @@ class Account:
             raise bad("private_endpoint applies to IBM Cloud only; a 'local' account has none.")
         if self.proxies is not None:
             fix("proxies", _checked_proxies(self.proxies, bad))
+        if self.jupyter_server is not None and not (
+            isinstance(self.jupyter_server, str) and self.jupyter_server and self.name
+        ):
+            raise bad(
+                "an account reached through a Jupyter server needs a name and the server URL."
+            )
 
     # -- display: never the whole token ----------------------------------------------------------
 
@@ -256,11 +272,14 @@ class Account:
     def iam_url(self, env: Mapping[str, str] | None = None) -> str:
         """Base URL of the IAM service that exchanges the API key for a bearer token.
 
-        ``IAM_URL`` in ``env`` (default ``os.environ``) wins. Else, as the official client does
+        For an account through a Jupyter server, the server's IAM route. Else ``IAM_URL`` in
+        ``env`` (default ``os.environ``) wins. Else, as the official client does
         for runtime calls, ``https://iam.cloud.ibm.com`` (``private.`` in front for
         ``private_endpoint``, ``iam.test.cloud.ibm.com`` for a staging CRN), not derived from
         ``url``. For ``local``: ``url`` (the local service serves ``/identity/token``).
         """
+        if self.jupyter_server:
+            return f"{self.jupyter_server.rstrip('/')}/{JUPYTER_NAMESPACE}/iam"
         if override := environment(env).get("IAM_URL"):
             return override
         if self.is_local:
@@ -270,9 +289,12 @@ class Account:
     def global_search_url(self, env: Mapping[str, str] | None = None) -> str:
         """Base URL of IBM Cloud Global Search (instance discovery).
 
-        ``GLOBAL_SEARCH_URL`` in ``env`` wins; else ``{scheme}://api.global-search-tagging.{host}``
+        Through a Jupyter server: its proxy's ``globalsearch``. Else ``GLOBAL_SEARCH_URL`` in
+        ``env`` wins; else ``{scheme}://api.global-search-tagging.{host}``
         from ``url``. For ``local``: ``url + "/globalsearch"``.
         """
+        if self.jupyter_server:
+            return self._proxy_root() + "/globalsearch"
         if override := environment(env).get("GLOBAL_SEARCH_URL"):
             return override
         if self.is_local:
@@ -282,14 +304,27 @@ class Account:
     def global_catalog_url(self, env: Mapping[str, str] | None = None) -> str:
         """Base URL of IBM Cloud Global Catalog (plan names and pricing of instances).
 
-        ``GLOBAL_CATALOG_URL`` in ``env`` wins; else ``{scheme}://globalcatalog.{host}/api/v1``
+        Through a Jupyter server: its proxy's ``globalcatalog``. Else ``GLOBAL_CATALOG_URL`` in
+        ``env`` wins; else ``{scheme}://globalcatalog.{host}/api/v1``
         from ``url``. For ``local``: ``url + "/globalcatalog"``.
         """
+        if self.jupyter_server:
+            return self._proxy_root() + "/globalcatalog"
         if override := environment(env).get("GLOBAL_CATALOG_URL"):
             return override
         if self.is_local:
             return self.url.rstrip("/") + "/globalcatalog"
         return global_catalog_api_url(self.url)
+
+    def _proxy_root(self) -> str:
+        assert self.jupyter_server
+        assert self.name
+        return proxy_root(self.jupyter_server, self.name)
+
+
+def proxy_root(server_url: str, name: str) -> str:
+    """The root of the jupyter-qrt server's runtime proxy for account ``name``."""
+    return f"{server_url.rstrip('/')}/{JUPYTER_NAMESPACE}/runtime/{quote(name, safe='@')}"
 
 
 def environment(env: Mapping[str, str] | None) -> Mapping[str, str]:

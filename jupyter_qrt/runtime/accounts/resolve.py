@@ -2,7 +2,9 @@
 
 :func:`resolve_account` picks the account to use with qiskit-ibm-runtime 0.51's precedence:
 an account passed whole, then the ``QISKIT_IBM_*`` environment variables, then the named or default
-account of :class:`~jupyter_qrt.runtime.accounts.store.AccountStore`.
+account of :class:`~jupyter_qrt.runtime.accounts.store.AccountStore`. In a kernel of a Jupyter
+server running jupyter-qrt (``QRT_SERVER_URL`` and ``QRT_KERNEL_TOKEN`` set), names and the
+default mean the server's accounts, reached keyless through its proxy (:mod:`.jupyter`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import replace
 from jupyter_qrt.runtime.errors import AccountNotFoundError, InvalidInputError
 from jupyter_qrt.runtime.redact import shown_name
 
-from .account import CHANNELS, DEFAULT_CHANNEL, Account, environment
+from .account import CHANNELS, DEFAULT_CHANNEL, IBM_CHANNELS, Account, environment
+from .jupyter import Directory, jupyter_server, kernel_account
 from .store import AccountStore
 
 __all__ = ["resolve_account"]
@@ -31,6 +34,7 @@ def resolve_account(
     url: str | None = None,
     store: AccountStore | None = None,
     env: Mapping[str, str] | None = None,
+    directory: Directory | None = None,
 ) -> Account:
     """Pick the account to use, with the official client's precedence.
 
@@ -44,6 +48,18 @@ def resolve_account(
        ``channel``, else ``QISKIT_IBM_CHANNEL``, else ``ibm_quantum_platform``.
     4. The default saved account (:meth:`AccountStore.get` rules), of ``channel`` when given.
 
+    In a Jupyter kernel under jupyter-qrt (``QRT_SERVER_URL`` and ``QRT_KERNEL_TOKEN`` set) the
+    same order holds, with the server's accounts in place of the accounts file:
+
+    1. ``name``: the server's account of that name, through its proxy (the kernel never reads a
+       key, even when the accounts file it can see holds one; the official client, given a
+       name, reads the file, so a name is where the two differ).
+    2. ``token``: an inline account, direct (an explicit key is the caller's choice).
+    3. The environment: ``QISKIT_IBM_TOKEN`` set to something other than the kernel token is a
+       key the user set, used direct, as the official client would. Set to the kernel token
+       (the environment the extension gives kernels) or unset: the server's account that
+       ``QISKIT_IBM_URL`` points at, else the server's default account.
+
     ``instance``, when given, replaces the chosen account's instance.
 
     Parameters
@@ -56,6 +72,9 @@ def resolve_account(
         Where saved accounts are read (default :class:`AccountStore` with ``env``).
     env
         Environment to read instead of ``os.environ``.
+    directory
+        In a Jupyter kernel: reads the server's account list (names, default, instances), to
+        check a name and find its instance (see :mod:`.jupyter`).
 
     Returns
     -------
@@ -76,8 +95,17 @@ def resolve_account(
             f"channel {channel!r} is not one of {', '.join(map(repr, CHANNELS))}."
         )
     store = store if store is not None else AccountStore(env=env)
+    server = jupyter_server(env)
     account: Account
-    if name:
+    if name and server is not None:
+        if channel or token or url:
+            logger.warning(
+                "Using the Jupyter server's account %s; the channel, token and url arguments "
+                "are ignored.",
+                shown_name(name),
+            )
+        account = kernel_account(server, name, env, directory)
+    elif name:
         if channel or token or url:
             logger.warning(
                 "Loading the saved account %s; the channel, token and url arguments are ignored.",
@@ -95,6 +123,14 @@ def resolve_account(
         if url:
             logger.warning("Loading the default %s account; the url argument is ignored.", channel)
         preferred = channel or env.get("QISKIT_IBM_CHANNEL") or DEFAULT_CHANNEL
+        env_token = env.get("QISKIT_IBM_TOKEN") or ""
+        if (
+            server is not None
+            and channel in (None, *IBM_CHANNELS)
+            and env_token in ("", server.token)
+        ):
+            account = kernel_account(server, None, env, directory)
+            return replace(account, instance=instance) if instance else account
         from_env = _account_from_env(preferred, env)
         try:
             account = from_env or store.get(channel=channel, preferred_channel=preferred)

@@ -19,6 +19,7 @@ from jupyter_qrt.runtime.accounts import CRN, Account, AccountStore, resolve_acc
 from jupyter_qrt.runtime.accounts.crn import is_crn
 from jupyter_qrt.runtime.errors import BackendNotFoundError, InvalidInputError, QRTError
 from jupyter_qrt.runtime.http.auth import IAMAuth, RuntimeAuth
+from jupyter_qrt.runtime.http.jupyter import server_directory
 from jupyter_qrt.runtime.http.platform import Instance, list_instances
 from jupyter_qrt.runtime.http.rest import RuntimeAPI
 from jupyter_qrt.runtime.http.transport import Transport
@@ -71,7 +72,13 @@ class RuntimeService:
         else:
             store = AccountStore(accounts_file) if accounts_file else None
             resolved = resolve_account(
-                account, channel=channel, token=token, url=url, store=store, env=env
+                account,
+                channel=channel,
+                token=token,
+                url=url,
+                store=store,
+                env=env,
+                directory=lambda server: server_directory(server, http),
             )
         if instance:
             resolved = replace(resolved, instance=instance)
