@@ -39,7 +39,7 @@ def _one_line_errors(name: str) -> Callable[[F], F]:
                 args = parse_argstring(wrapper, line)
             except UsageError as exc:
                 raise UsageError(
-                    f"%{name}: {one_line(str(exc))}. See %{name}? for the options."
+                    f"{name}: {one_line(str(exc))}. See {name}? for the options."
                 ) from None
             try:
                 return method(self, args, cell) if cell is not None else method(self, args)
@@ -92,28 +92,28 @@ class QRTMagics(Magics):
     @argument("account", nargs="?", default=None, help="account name (default: the default)")
     @argument("--instance", default=None, help="instance name or CRN")
     @line_magic
-    @_one_line_errors("qrt_login")
+    @_one_line_errors("%qrt_login")
     def qrt_login(self, args: Any) -> None:
         """Connect to an account; say which account, channel, instance and plan are in use."""
         connection.login(args.account, args.instance)
 
     @magic_arguments()
     @line_magic
-    @_one_line_errors("qrt_logout")
+    @_one_line_errors("%qrt_logout")
     def qrt_logout(self, args: Any) -> None:
         """Forget the connection."""
         connection.logout()
 
     @magic_arguments()
     @line_magic
-    @_one_line_errors("qrt_accounts")
+    @_one_line_errors("%qrt_accounts")
     def qrt_accounts(self, args: Any) -> None:
         """List the account names (the default marked with *)."""
         info.accounts()
 
     @magic_arguments()
     @line_magic
-    @_one_line_errors("qrt_instances")
+    @_one_line_errors("%qrt_instances")
     def qrt_instances(self, args: Any) -> None:
         """Show the instances the account can use."""
         info.instances()
@@ -124,7 +124,7 @@ class QRTMagics(Magics):
     @argument("--no-simulator", dest="simulator", action="store_false")
     @argument("--operational", action="store_true", help="only online backends")
     @line_magic
-    @_one_line_errors("qrt_backends")
+    @_one_line_errors("%qrt_backends")
     def qrt_backends(self, args: Any) -> None:
         """Show the backends, filtered."""
         info.backends(
@@ -133,14 +133,14 @@ class QRTMagics(Magics):
 
     @magic_arguments()
     @line_magic
-    @_one_line_errors("qrt_usage")
+    @_one_line_errors("%qrt_usage")
     def qrt_usage(self, args: Any) -> None:
         """Say how much of the instance's usage is left."""
         info.usage()
 
     @magic_arguments()
     @line_magic
-    @_one_line_errors("qrt_version")
+    @_one_line_errors("%qrt_version")
     def qrt_version(self, args: Any) -> None:
         """Show the versions of jupyter-qrt, qiskit, qiskit-aer and the server extension."""
         info.version()
@@ -148,7 +148,7 @@ class QRTMagics(Magics):
     @magic_arguments()
     @argument("--limit", type=int, default=10, help="how many jobs (newest first)")
     @line_magic
-    @_one_line_errors("qrt_jobs")
+    @_one_line_errors("%qrt_jobs")
     def qrt_jobs(self, args: Any) -> None:
         """Show the newest jobs."""
         info.jobs(args.limit)
@@ -156,7 +156,7 @@ class QRTMagics(Magics):
     @magic_arguments()
     @argument("job_id", help="the job's id")
     @line_magic
-    @_one_line_errors("qrt_job")
+    @_one_line_errors("%qrt_job")
     def qrt_job(self, args: Any) -> Any:
         """Reopen a job: its status, and its result when it is done."""
         return info.job(args.job_id)
@@ -179,7 +179,7 @@ class QRTMagics(Magics):
     @argument("--shots", type=int, default=None, help="shots per circuit")
     @_primitive_arguments
     @cell_magic
-    @_one_line_errors("sampler")
+    @_one_line_errors("%%sampler")
     def sampler(self, args: Any, cell: str) -> Any:
         """Run the cell's circuit(s) with the Sampler; show the status, then a histogram.
 
@@ -207,7 +207,7 @@ class QRTMagics(Magics):
     @argument("--precision", type=float, default=None, help="target standard error")
     @_primitive_arguments
     @cell_magic
-    @_one_line_errors("estimator")
+    @_one_line_errors("%%estimator")
     def estimator(self, args: Any, cell: str) -> Any:
         """Expectation values of the observables on the cell's circuit(s), with error bars."""
         spec: Any = args.observables.strip().strip("'\"")
