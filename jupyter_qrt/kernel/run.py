@@ -99,7 +99,9 @@ def _finish(job: Any, connection: Connection, wait: bool) -> Any:
     monitor = display.job_monitor(job, service=connection.service, follow=not wait)
     if not wait:
         return job
-    job.wait(callback=lambda _job, status: monitor.update(status))
+    # The widget follows the job by itself; the text monitor is updated from here.
+    update = getattr(monitor, "update", None)
+    job.wait(callback=(lambda _job, status: update(status)) if callable(update) else None)
     return job.result()
 
 
