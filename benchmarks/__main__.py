@@ -1,4 +1,4 @@
-"""Run benchmark suites: ``python -m benchmarks [client|local|all]``.
+"""Run benchmark suites: ``python -m benchmarks [client|local|kernel|all]``.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -11,6 +11,7 @@ import importlib
 SUITES = {
     "client": "benchmarks.client",
     "local": "benchmarks.local",
+    "kernel": "benchmarks.kernel",
 }
 
 
