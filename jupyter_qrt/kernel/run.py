@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 LEAST_BUSY = "least_busy"
 DEFAULT_OPTIMIZATION_LEVEL = 2
+_TAKING_JOBS = ("Pending", "In progress, accepting new jobs")
 
 
 def _backend(connection: Connection, name: str | None, width: int) -> Any:
@@ -70,7 +71,8 @@ def _mode(connection: Connection, backend: Any, mode: str | None) -> Any:
 
     key = (mode, backend.name)
     session = connection.sessions.get(key)
-    if session is None or session.status() in ("Closed", "closed"):
+    # Reuse this kernel's session while it still takes jobs; it may have expired meanwhile.
+    if session is None or session.status() not in _TAKING_JOBS:
         session = (Session if mode == "session" else Batch)(backend)
         connection.sessions[key] = session
     return session

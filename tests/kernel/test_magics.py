@@ -190,3 +190,46 @@ def test_logout_then_sampler_says_to_log_in(
         "first."
     )
     assert job_count(local_service) == before
+
+
+def test_login_warns_on_a_paid_plan(shell: Any, capsys: Any, local_service: LocalService) -> None:
+    runtime = local_service.runtime
+    paid = runtime.create_instance("paid", plan="paygo")
+    save_account(local_service, "payer", key=runtime.create_key(paid.crn, "payer"), instance=None)
+    _, out, _ = run(shell, capsys, "%qrt_login payer --instance paid")
+    (line,) = [line for line in out.splitlines() if line.strip()]
+    assert line == (
+        "Logged in: account 'payer' (local), instance 'paid', plan paygo. "
+        "Warning: paygo is a paid plan: jobs cost money."
+    )
+
+
+def test_session_cells_share_one_session(shell: Any, capsys: Any) -> None:
+    run(shell, capsys, "%qrt_login")
+    jobs = []
+    for _ in range(2):
+        result, _, err = run(
+            shell, capsys, f"%%sampler --backend {IDEAL} --shots 10 --session --no-wait\n{BELL}"
+        )
+        assert result.success, err
+        jobs.append(result.result)
+    assert jobs[0].session_id is not None
+    assert jobs[0].session_id == jobs[1].session_id
+    for job in jobs:
+        job.wait(timeout=120)
+
+
+def test_default_backend_is_the_least_busy_device_and_several_circuits_run(
+    shell: Any, capsys: Any
+) -> None:
+    run(shell, capsys, "%qrt_login")
+    body = (
+        BELL.replace("\nbell\n", "\n") + "ones = QuantumCircuit(1); ones.x(0); ones.measure_all()\n"
+    )
+    result, out, err = run(shell, capsys, f"%%sampler --shots 50\n{body}[bell, ones]\n")
+    assert result.success, err
+    # A noisy device: counts of every pub sum to the shots; the monitor names the device.
+    assert [sum(r.data.meas.get_counts().values()) for r in result.result] == [50, 50]
+    assert IDEAL not in out
+    assert "pub 0, meas" in out
+    assert "pub 1, meas" in out
