@@ -181,7 +181,18 @@ def _service_plain(account: str | None, instance: str | None) -> tuple[Any, str,
 
             resolved = first_account(store)
     else:
-        resolved = resolve_account(account, store=store)
+        try:
+            resolved = resolve_account(account, store=store)
+        except AccountNotFoundError:
+            if account is None:
+                raise
+            # The runtime's message shows the Python call that saves one; say the magic's way.
+            saved = ", ".join(repr(n) for n in store.accounts()) or "none"
+            raise AccountNotFoundError(
+                f"No account named {account!r} (saved: {saved}; 'local' always works): use one "
+                "of those, e.g. %qrt_login local, or save it first with "
+                f"jupyter_qrt.runtime.AccountStore().save(Account(...), name={account!r})."
+            ) from None
     auto = not instance and not resolved.instance
     with _no_auto_instance_log():
         service = RuntimeService(resolved, instance=instance)

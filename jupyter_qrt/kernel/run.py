@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from jupyter_qrt.runtime.errors import NotISAError
+from jupyter_qrt.runtime.errors import BackendNotFoundError, NotISAError
 
 from . import display
 from .cells import as_circuits
@@ -41,6 +41,13 @@ def _backend(connection: Connection, name: str | None, width: int) -> Any:
     service = connection.service
     if name in (None, "", LEAST_BUSY):
         return service.least_busy(min_num_qubits=width)
+    names = sorted(str(d.get("name")) for d in service.api.backends())
+    if name not in names:
+        # The runtime's message points at service.backends(); in a notebook it is a magic.
+        raise BackendNotFoundError(
+            f"No backend named {name!r} on this instance. Available: {', '.join(names)}. Pick "
+            "one with --backend NAME (see %qrt_backends)."
+        )
     return service.backend(name)
 
 
