@@ -233,3 +233,45 @@ def test_default_backend_is_the_least_busy_device_and_several_circuits_run(
     assert IDEAL not in out
     assert "pub 0, meas" in out
     assert "pub 1, meas" in out
+
+
+def test_qasm3_cell_circuit_variable_and_observables_variable(shell: Any, capsys: Any) -> None:
+    run(shell, capsys, "%qrt_login")
+    qasm3 = (
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nx q[1];\nc = measure q;\n'
+    )
+    result, _, err = run(shell, capsys, f"%%sampler --backend {IDEAL} --shots 25\n{qasm3}")
+    assert result.success, err
+    assert result.result[0].data.c.get_counts() == {"10": 25}
+    # --circuit names the variable; the cell's last line is not a circuit.
+    body = BELL.replace("\nbell\n", "\n") + "print('built')\n"
+    result, out, err = run(shell, capsys, f"%%sampler --backend {IDEAL} --circuit bell\n{body}")
+    assert result.success, err
+    assert "built" in out
+    from qiskit.quantum_info import SparsePauliOp
+
+    shell.user_ns["obs"] = [SparsePauliOp("ZZ"), SparsePauliOp("XX")]
+    body = BELL.replace("bell.measure_all()\n", "")
+    result, _, err = run(
+        shell, capsys, f"%%estimator --backend {IDEAL} --observables obs -O 1\n{body}"
+    )
+    assert result.success, err
+    np.testing.assert_allclose(result.result[0].data.evs, [1.0, 1.0], atol=1e-9)
+
+
+def test_load_ext_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'jupyter_qrt')\n"
+        "print(sorted(m for m in ('qiskit', 'plotly', 'ipywidgets', 'requests', 'numpy',"
+        " 'jupyter_qrt.local', 'jupyter_server') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    # IPython itself imports none of these either; the magics load qiskit on first use.
+    assert out.strip().splitlines()[-1] == "[]"
