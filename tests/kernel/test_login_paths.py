@@ -23,8 +23,10 @@ def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 @pytest.fixture
-def fresh_shell() -> Iterator[Any]:
+def fresh_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A shell with the extension loaded and nothing saved in the accounts file."""
+    # The in-process service's data dir then lies under the test's HOME, never a real one.
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
