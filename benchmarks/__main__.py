@@ -1,4 +1,4 @@
-"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|server|all]``.
+"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|server|kernel|all]``.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -13,6 +13,7 @@ SUITES = {
     "local": "benchmarks.local",
     "clifford": "benchmarks.clifford",
     "server": "benchmarks.server",
+    "kernel": "benchmarks.kernel",
 }
 
 

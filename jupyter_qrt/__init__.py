@@ -16,3 +16,10 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
     from .server.app import QRTExtension
 
     return [{"module": "jupyter_qrt", "app": QRTExtension}]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext jupyter_qrt``: register the magics (the kernel layer is imported here)."""
+    from .kernel import load_ipython_extension as load
+
+    load(ipython)
