@@ -6,7 +6,8 @@ account ``ibm`` backed by another :class:`LocalService` standing in for IBM:
 - jupyter-qrt's own ``RuntimeService()`` / ``RuntimeService("ibm")`` with our ``Sampler``;
 - IBM's tutorial code, unmodified: ``QiskitRuntimeService()`` + ``SamplerV2(mode=backend)``, with
   the environment the extension gives kernels (for ``ibm``, the same variables pointed at that
-  account, as the extension sets them when ``ibm`` is the default).
+  account, as the extension sets them when ``ibm`` is the default);
+- the magics as a person types them: ``%load_ext jupyter_qrt``, ``%qrt_login ibm``, ``%%sampler``.
 
 The kernel's environment holds no API key (checked), and the accounts file the kernel could read
 holds none for ``local``. Bell on the ideal simulator gives only 00 and 11, summing to the shots:
@@ -67,6 +68,13 @@ def official(name):
     return job.result()[0].data.meas.get_counts()
 for name in ("local", "ibm"):
     out["official-" + name] = official(name)
+
+# The magics, as a person types them, through the server (the kernel holds no key).
+ip = get_ipython()
+ip.run_line_magic("load_ext", "jupyter_qrt")
+ip.run_line_magic("qrt_login", "ibm")
+ip.run_cell_magic("sampler", f"--backend {IDEAL} --shots {SHOTS} --out magic_result", "bell")
+out["magics-ibm"] = magic_result[0].data.meas.get_counts()
 print("RESULT " + json.dumps(out))
 """
 
@@ -147,11 +155,11 @@ async def test_a_kernel_runs_bell_keyless_with_both_clients_on_two_accounts(
     assert out["keys_in_env"] == []
     assert out["ours-url-ibm"].endswith("/jupyter-qrt/runtime/ibm/experimental/api/v1")
     assert out["ours-url-local"].endswith("/jupyter-qrt/runtime/local/experimental/api/v1")
-    for run in ("ours-local", "ours-ibm", "official-local", "official-ibm"):
+    for run in ("ours-local", "ours-ibm", "official-local", "official-ibm", "magics-ibm"):
         counts = out[run]
         assert set(counts) <= {"00", "11"}, (run, counts)
         assert sum(counts.values()) == SHOTS, (run, counts)
     # Each account's jobs ran on its own service: the stand-in holds exactly the 'ibm' runs.
     ibm_jobs = ibm_service.runtime.jobs(ibm_service.instance)
-    assert len(ibm_jobs["jobs"]) == 2
+    assert len(ibm_jobs["jobs"]) == 3  # ours, the official client's, the magic's
     assert os.environ["QRT_KERNEL_TOKEN"] not in (key, local.api_key)
