@@ -3,8 +3,9 @@
 :func:`check_account` runs on a worker thread (the runtime client is ``requests``-based; the
 route calls it through :func:`asyncio.to_thread`). It
 
-1. refuses URLs whose host is not allowed (:func:`host_allowed`): the key is sent only to hosts
-   the operator allowed, never to an address a browser names (no SSRF, no key exfiltration);
+1. refuses URLs whose host is not allowed (:func:`.upstream.host_allowed`, the proxy's own
+   rule): the key is sent only to hosts the operator allowed, never to an address a browser
+   names (no SSRF, no key exfiltration);
 2. exchanges the key at the account's IAM URL (:class:`~jupyter_qrt.runtime.http.auth.IAMAuth`);
 3. lists the instances the key can use (Global Search and Catalog, as
    :func:`~jupyter_qrt.runtime.http.platform.list_instances` does) and resolves the account's
@@ -21,11 +22,9 @@ URLs are derived with an empty environment: the server's own environment holds t
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 import requests
 
@@ -36,12 +35,13 @@ from jupyter_qrt.runtime.http.auth import IAMAuth
 from jupyter_qrt.runtime.http.platform import Instance, list_instances
 from jupyter_qrt.runtime.http.transport import RetryPolicy
 
+from .upstream import UpstreamRefused, host_allowed, host_of
+
 __all__ = [
     "CHECK_TIMEOUT_SECONDS",
     "AccountCheckFailed",
     "CheckedAccount",
     "check_account",
-    "host_allowed",
 ]
 
 log = logging.getLogger(__name__)
@@ -74,38 +74,6 @@ class CheckedAccount:
     """What was resolved, for the user (e.g. which instance was picked)."""
 
 
-def host_allowed(url: str, allowed_hosts: Iterable[str], *, always: Iterable[str] = ()) -> bool:
-    """Whether ``url``'s host is allowed.
-
-    Parameters
-    ----------
-    url
-        An http(s) URL.
-    allowed_hosts
-        Entries ``host`` (any port), ``host:port`` or ``*.domain`` (any subdomain, any port).
-    always
-        ``host:port`` entries allowed whatever the configuration (the embedded local service).
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return False
-    host = (parts.hostname or "").lower()
-    if not host or parts.scheme not in {"http", "https"}:
-        return False
-    host_port = f"{host}:{port}"
-    for entry in [*allowed_hosts, *always]:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        if entry in (host, host_port):
-            return True
-        if entry.startswith("*.") and fnmatch.fnmatchcase(host, entry) and host != entry[2:]:
-            return True
-    return False
-
-
 def _scrubbed(text: str, token: str) -> str:
     """``text`` with the key removed, in case an upstream echoed it back."""
     return text.replace(token, "<the API key>") if token else text
@@ -136,8 +104,13 @@ def check_account(
     iam_url = account.iam_url(_NO_ENV)
     search_url = account.global_search_url(_NO_ENV)
     catalog_url = account.global_catalog_url(_NO_ENV)
+    extra = {host_of(f"http://{entry}") for entry in always}
     for what, url in (("IAM", iam_url), ("Global Search", search_url), ("Catalog", catalog_url)):
-        if not host_allowed(url, allowed, always=always):
+        try:
+            allowed_here = host_allowed(url, allowed, extra)
+        except UpstreamRefused:
+            allowed_here = False
+        if not allowed_here:
             raise AccountCheckFailed(
                 400,
                 f"The account's {what} URL {url} is on a host this server may not contact, so "
