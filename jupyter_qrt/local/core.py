@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from .devices import Device, DeviceCatalog, builtin_catalog
+from .devices.calibration_ids import require_calibration
 from .devices.summary import device_status, device_summary
 from .identity.records import InstanceInfo, KeyInfo
 from .identity.registry import IdentityRegistry
@@ -114,6 +115,7 @@ class LocalRuntime:
             on_cancel_running=self._stop_run,
             max_params_bytes=max_body_bytes,
             default_cost=default_cost,
+            calibration_exists=self._check_calibration,
         )
         self._scheduler: Scheduler | None = None
         self._dir_lock = DataDirLock(self._data_dir)
@@ -298,14 +300,23 @@ class LocalRuntime:
             devices = self._catalog.devices()
         return {"devices": [device_summary(d, queues.get(d.name, 0)) for d in devices]}
 
-    def backend_configuration(self, crn: str, name: str) -> dict[str, Any]:
-        """``GET /backends/{name}/configuration`` (the device's dict: do not modify it)."""
+    def backend_configuration(
+        self, crn: str, name: str, calibration_id: str | None = None
+    ) -> dict[str, Any]:
+        """``GET /backends/{name}/configuration`` (the device's dict: do not modify it).
+
+        404 for a ``calibration_id`` that is not the device's calibration.
+        """
         self._identity.instance(crn)
+        self._check_calibration(name, calibration_id)
         return self._device(name).configuration
 
-    def backend_properties(self, crn: str, name: str) -> dict[str, Any] | None:
-        """``GET /backends/{name}/properties``; None for the ideal simulator."""
+    def backend_properties(
+        self, crn: str, name: str, calibration_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """``GET /backends/{name}/properties``; None for the ideal simulator (404 as above)."""
         self._identity.instance(crn)
+        self._check_calibration(name, calibration_id)
         return self._device(name).properties
 
     def backend_status(self, crn: str, name: str) -> dict[str, Any]:
@@ -442,6 +453,10 @@ class LocalRuntime:
         raise not_found(
             f"Backend not found: {name!r}. This service offers: {names}.", BACKEND_NOT_FOUND
         )
+
+    def _check_calibration(self, name: str, calibration_id: str | None) -> None:
+        if calibration_id is not None:
+            require_calibration(name, self._device(name).calibration_id, calibration_id)
 
     def _cancel_queued_of_session(self, conn: Any, session_id: str, reason: str) -> None:
         self._jobs.cancel_queued_of_session(conn, session_id, reason)

@@ -54,6 +54,8 @@ class JobRegistry:
         Largest accepted params JSON (413 above).
     default_cost
         Max execution time of a job that gives no ``cost``.
+    calibration_exists
+        Raises the 404 ``ServiceError`` for a ``calibration_id`` the backend does not have.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class JobRegistry:
         on_cancel_running: Callable[[str], None],
         max_params_bytes: int,
         default_cost: int = DEFAULT_COST_SECONDS,
+        calibration_exists: Callable[[str, str | None], None] = lambda name, wanted: None,
     ) -> None:
         self._store = store
         self._identity = identity
         self._sessions = sessions
         self._clock = clock
         self._backend_exists = backend_exists
+        self._calibration_exists = calibration_exists
         self._on_queued = on_queued
         self._on_cancel_running = on_cancel_running
         self._max_params_bytes = max_params_bytes
@@ -87,6 +91,7 @@ class JobRegistry:
         )
         if request.backend is not None:
             self._backend_exists(request.backend)
+            self._calibration_exists(request.backend, request.calibration_id)
         job_id = secrets.token_hex(10)
         # Microseconds, as the API reports ``created``: a client that filters with a job's own
         # creation time (created_after=job.creation_date) must find that job again.
