@@ -151,6 +151,7 @@ def test_estimator_on_a_noisy_device_samples_with_shots_from_the_precision(wren:
         "circuit_metadata",
         "resilience",
         "num_randomizations",
+        "simulation",
     }
     assert set(result.metadata) == {"dynamical_decoupling", "twirling", "resilience", "version"}
 

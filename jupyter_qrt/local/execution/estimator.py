@@ -33,6 +33,7 @@ from qiskit_aer.library import SaveExpectationValue
 
 from jupyter_qrt.local.devices import Device
 
+from .idle_qubits import drop_idle_qubits, simulation_metadata
 from .inputs import (
     RunSettings,
     check_shots,
@@ -253,6 +254,8 @@ def execute_estimator(
     target = device_target(device)
     coerced = [estimator_pub(i, pub, precision) for i, pub in enumerate(pubs)]
     circuits = [runnable_circuit(pub.circuit, device, target, i) for i, pub in enumerate(coerced)]
+    # Qubits the circuits never touch are |0>: their factor is known, they are not simulated.
+    coerced = [drop_idle_qubits(p, c, device) for p, c in zip(coerced, circuits, strict=True)]
     exact = [device.simulator and not _has_non_unitary(c) for c in circuits]
     shots_of = [
         None if exact[i] else fixed_shots or math.ceil(1.0 / pub.precision**2)
@@ -288,6 +291,7 @@ def execute_estimator(
             "circuit_metadata": pub.circuit.metadata,
             "resilience": {},
             "num_randomizations": 0,
+            "simulation": simulation_metadata(device, circuit, pub, shots),
         }
         results.append(PubResult(data, metadata=metadata))
     metadata = {
