@@ -50,6 +50,7 @@ from .identity.records import InstanceInfo
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 from .service_error import ServiceError
 from .store.database import StoreError
+from .workers.pacing import Pacing
 
 if TYPE_CHECKING:
     from .core import LocalRuntime
@@ -109,6 +110,15 @@ def _parser() -> argparse.ArgumentParser:
         "--catalog", choices=CATALOG_CHOICES, default="builtin", help="devices served (builtin)"
     )
     serve.add_argument("--workers", type=int, default=2, help="worker processes running jobs")
+    serve.add_argument(
+        "--pacing",
+        action="append",
+        type=_pacing_spec,
+        metavar="[DEVICE=]FACTOR",
+        help="hold each job on its device for FACTOR x its device time (1 = real time), one "
+        "job at a time per device, so jobs can be seen Queued and Running and be cancelled; "
+        "repeat for per-device factors (off by default)",
+    )
     serve.add_argument(
         "--allow-remote",
         action="store_true",
@@ -188,6 +198,14 @@ def _seconds(text: str) -> float | None:
 # -- serve ---------------------------------------------------------------------------------------
 
 
+def _pacing_spec(text: str) -> str:
+    try:
+        Pacing.parse([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     logging.basicConfig(
         level=str(args.log_level).upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -209,6 +227,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             port=args.port,
             catalog=args.catalog,
             workers=args.workers,
+            pacing=Pacing.parse(args.pacing or []),
             allow_remote=args.allow_remote,
             certfile=args.certfile,
             keyfile=args.keyfile,

@@ -46,6 +46,7 @@ from .jobs.sessions import SessionRegistry
 from .jobs.views import FINAL_STATUSES
 from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
 from .store.database import DataDirBusyError, DataDirLock, Store
+from .workers.pacing import Pacing, PacingLike
 from .workers.protocol import WorkerInit
 from .workers.scheduler import Scheduler
 
@@ -75,6 +76,10 @@ class LocalRuntime:
         Level of what worker processes log to stderr.
     threads_per_worker
         Simulator (OpenMP) threads of each worker; default: usable cores // workers, at least 1.
+    pacing
+        Off by default. A factor for every device, ``{device: factor}``, or a
+        :class:`~.workers.pacing.Pacing`: jobs then hold their device for factor x their device
+        time, one at a time, so queues build and runs can be watched and cancelled.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class LocalRuntime:
         default_cost: int = DEFAULT_COST_SECONDS,
         worker_log_level: int = logging.WARNING,
         threads_per_worker: int | None = None,
+        pacing: PacingLike = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -98,6 +104,7 @@ class LocalRuntime:
         self._clock = clock
         self._worker_log_level = worker_log_level
         self._threads_per_worker = threads_per_worker
+        self._pacing = Pacing.coerce(pacing)
         self._lifecycle = threading.Lock()
         self._store = Store(self._data_dir)
         self._identity = IdentityRegistry(self._store, self._data_dir, clock)
@@ -116,6 +123,7 @@ class LocalRuntime:
             max_params_bytes=max_body_bytes,
             default_cost=default_cost,
             calibration_exists=self._check_calibration,
+            charged_seconds=self._pacing.charged_seconds,
         )
         self._scheduler: Scheduler | None = None
         self._dir_lock = DataDirLock(self._data_dir)
@@ -175,6 +183,7 @@ class LocalRuntime:
                     self._workers,
                     tick=self._tick,
                     threads_per_worker=self._threads_per_worker,
+                    pacing=self._pacing,
                 )
             scheduler.start()
         except BaseException:

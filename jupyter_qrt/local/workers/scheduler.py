@@ -47,6 +47,7 @@ from jupyter_qrt.local.job_reasons import WORKER_DIED
 from jupyter_qrt.local.jobs.queue import JobQueue
 
 from .outcomes import OutcomeWriter
+from .pacing import Pacing
 from .protocol import (
     JobDone,
     JobFailed,
@@ -83,6 +84,8 @@ class Scheduler:
     threads_per_worker
         Simulator threads of each worker; default: usable cores // workers (at least 1). An
         ``OMP_NUM_THREADS`` in the environment wins over both.
+    pacing
+        Which devices hold each job for its device time (see :mod:`.pacing`); default none.
     """
 
     def __init__(
@@ -92,11 +95,13 @@ class Scheduler:
         workers: int,
         tick: Callable[[], None] = lambda: None,
         threads_per_worker: int | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
         self._queue = queue
+        self._pacing = pacing or Pacing()
         # Encoded once: the catalog inside may be large, and it may be built further (by other
         # threads) while the service runs.
         self._init = encode_message(init)
@@ -178,6 +183,7 @@ class Scheduler:
                 self._outcomes.retry()
                 self._stop_cancelled()
                 self._stop_overdue()
+                self._release_held()
                 self._replace_dead()
                 self._restart_due()
                 self._dispatch()
@@ -222,6 +228,16 @@ class Scheduler:
         if job is None or getattr(message, "job_id", None) != job.job_id:
             log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
             return
+        if isinstance(message, JobDone | JobFailed):
+            self._record(slot, message)
+
+    def _record(self, slot: WorkerSlot, message: JobDone | JobFailed) -> None:
+        """Write the outcome of the slot's job (a paced job's result may be held first)."""
+        job = slot.job
+        if job is None:
+            return
+        if isinstance(message, JobDone) and self._hold(slot, message):
+            return
         if isinstance(message, JobDone):
             write = partial(
                 self._queue.complete,
@@ -238,17 +254,40 @@ class Scheduler:
                 self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
             )
             self._outcomes.write(job.job_id, "failed", write)
-        else:
-            return
         # Only now: a slot cleared before its outcome is written would lose the job.
         slot.job = None
         slot.deadline = None
+
+    def _hold(self, slot: WorkerSlot, message: JobDone) -> bool:
+        """Keep a paced job's result back until its device time has passed; True if held."""
+        job = slot.job
+        if job is None or not self._pacing.enabled(job.backend):
+            return False
+        until = slot.started + self._pacing.hold_seconds(job.backend, message.quantum_seconds)
+        if until <= time.monotonic():
+            return False
+        slot.held, slot.hold_until = message, until
+        return True
+
+    def _release_held(self) -> None:
+        now = time.monotonic()
+        for slot in self._slots:
+            if slot.held is not None and slot.hold_until is not None and now >= slot.hold_until:
+                message = slot.held
+                slot.held = slot.hold_until = None
+                self._record(slot, message)
 
     def _dispatch(self) -> None:
         for slot in self._slots:
             if not slot.ready or slot.job is not None:
                 continue
-            job = self._queue.claim_next(slot.name)
+            # A paced device runs one job at a time: the next waits Queued meanwhile.
+            busy = {
+                s.job.backend
+                for s in self._slots
+                if s.job is not None and self._pacing.enabled(s.job.backend)
+            }
+            job = self._queue.claim_next(slot.name, busy)
             if job is None:
                 return
             try:
@@ -262,7 +301,8 @@ class Scheduler:
                 slot.ready = False
                 continue
             slot.job = job
-            slot.deadline = time.monotonic() + job.cost
+            slot.started = time.monotonic()
+            slot.deadline = slot.started + job.cost
 
     def _stop_cancelled(self) -> None:
         with self._lock:
@@ -271,9 +311,7 @@ class Scheduler:
             if slot.job is not None and slot.job.job_id in requests:
                 # The job is Cancelled in the database already (by whoever cancelled it).
                 log.info("Stopping job %s (cancelled) on %s", slot.job.job_id, slot.name)
-                slot.job = None
-                slot.deadline = None
-                self._replace(index)
+                self._end_run(index)
 
     def _stop_overdue(self) -> None:
         now = time.monotonic()
@@ -283,9 +321,17 @@ class Scheduler:
                 log.info("Stopping job %s: past its max execution time", job.job_id)
                 write = partial(self._queue.stop_too_long, job.job_id, job.cost)
                 self._outcomes.write(job.job_id, "ran past its max execution time", write)
-                slot.job = None
-                slot.deadline = None
-                self._replace(index)
+                self._end_run(index)
+
+    def _end_run(self, index: int) -> None:
+        """Free the slot of a stopped run: its worker is replaced, unless it only held a result."""
+        slot = self._slots[index]
+        slot.job = None
+        slot.deadline = None
+        if slot.held is not None:
+            slot.held = slot.hold_until = None  # the worker is idle: nothing to kill
+            return
+        self._replace(index)
 
     def _replace_dead(self) -> None:
         for index, slot in enumerate(self._slots):
@@ -355,6 +401,7 @@ class Scheduler:
     def _next_wake(self) -> float:
         times = [slot.deadline for slot in self._slots if slot.deadline is not None]
         times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
+        times += [slot.hold_until for slot in self._slots if slot.hold_until is not None]
         retry = self._outcomes.next_retry
         if retry is not None:
             times.append(retry)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from jupyter_qrt.local.jobs.queue import ClaimedJob
 
+from .protocol import JobDone
+
 __all__ = ["WorkerSlot", "spawn_worker"]
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,9 @@ class WorkerSlot:
     """One worker process and what it is doing.
 
     ``restart_at`` is set (a ``time.monotonic()`` value) while the slot's process is gone and a
-    new one waits for the restart back-off to pass; the socket is closed then.
+    new one waits for the restart back-off to pass; the socket is closed then. ``started`` is
+    when the slot's job was handed over; ``held`` the result of a paced job kept back until
+    ``hold_until`` (see :mod:`.pacing`): its worker is idle then, the job still Running.
     """
 
     name: str
@@ -42,6 +46,9 @@ class WorkerSlot:
     job: ClaimedJob | None = None
     deadline: float | None = None
     restart_at: float | None = None
+    started: float = 0.0
+    held: JobDone | None = None
+    hold_until: float | None = None
 
     def kill(self) -> None:
         """Kill the process (if alive) and close the socket."""
