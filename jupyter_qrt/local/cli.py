@@ -50,7 +50,7 @@ from .identity.records import InstanceInfo
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 from .service_error import ServiceError
 from .store.database import StoreError
-from .workers.pacing import Pacing
+from .workers.pacing import Pacing, pacing_spec
 
 if TYPE_CHECKING:
     from .core import LocalRuntime
@@ -113,11 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--pacing",
         action="append",
-        type=_pacing_spec,
+        type=pacing_spec,
         metavar="[DEVICE=]FACTOR",
-        help="hold each job on its device for FACTOR x its device time (1 = real time), one "
-        "job at a time per device, so jobs can be seen Queued and Running and be cancelled; "
-        "repeat for per-device factors (off by default)",
+        help="hold each job on its device for FACTOR x its device time (1 = real time), one at a "
+        "time, so jobs are seen Queued and Running; repeatable per device (off by default)",
     )
     serve.add_argument(
         "--allow-remote",
@@ -196,14 +195,6 @@ def _seconds(text: str) -> float | None:
 
 
 # -- serve ---------------------------------------------------------------------------------------
-
-
-def _pacing_spec(text: str) -> str:
-    try:
-        Pacing.parse([text])
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,13 +12,35 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-__all__ = ["RETRY_SECONDS", "OutcomeWriter"]
+from jupyter_qrt.local.jobs.queue import JobQueue
+
+from .protocol import JobDone, JobFailed
+
+__all__ = ["RETRY_SECONDS", "OutcomeWriter", "recording"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between attempts to write the outcomes the database refused.
 RETRY_SECONDS = 1.0
+
+
+def recording(queue: JobQueue, message: JobDone | JobFailed) -> tuple[str, Callable[[], object]]:
+    """What a worker's message says happened, and the write that records it in ``queue``."""
+    if isinstance(message, JobDone):
+        return "completed", partial(
+            queue.complete,
+            message.job_id,
+            message.result_zlib,
+            quantum_seconds=message.quantum_seconds,
+            metrics=message.metrics,
+            qiskit_version=message.qiskit_version,
+            logs=message.logs,
+        )
+    return "failed", partial(
+        queue.fail, message.job_id, message.reason_code, message.reason, message.logs
+    )
 
 
 @dataclass

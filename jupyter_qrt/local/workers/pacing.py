@@ -22,12 +22,17 @@ things quick. ``jupyter-qrt serve --pacing 1 --pacing qrt_wren=0.2`` or
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-__all__ = ["Pacing", "PacingLike"]
+if TYPE_CHECKING:
+    from .protocol import JobDone
+    from .slot import WorkerSlot
+
+__all__ = ["Pacing", "PacingLike", "pacing_spec"]
 
 PacingLike = Union["Pacing", float, int, Mapping[str, float], None]
 """What ``pacing=`` takes: a :class:`Pacing`, one factor for every device, or a factor per device
@@ -78,6 +83,35 @@ class Pacing:
         factor = self.factor(backend)
         return ran_seconds / factor if factor > 0.0 else ran_seconds
 
+    # -- used by the scheduler's dispatcher thread, on its worker slots -------------------------
+
+    def busy(self, slots: Iterable[WorkerSlot]) -> set[str]:
+        """The paced devices that have a job running (their next job waits)."""
+        return {s.job.backend for s in slots if s.job is not None and self.enabled(s.job.backend)}
+
+    def hold(self, slot: WorkerSlot, result: JobDone, now: float) -> bool:
+        """Keep the result of the slot's job back until its device time has passed.
+
+        Returns True when it is held (in ``slot.held`` until ``slot.hold_until``).
+        """
+        job = slot.job
+        if job is None or not self.enabled(job.backend):
+            return False
+        until = slot.started + self.hold_seconds(job.backend, result.quantum_seconds)
+        if until <= now:
+            return False
+        slot.held, slot.hold_until = result, until
+        return True
+
+    def released(self, slots: Iterable[WorkerSlot], now: float) -> list[tuple[WorkerSlot, JobDone]]:
+        """Take the held results whose hold has ended out of their slots."""
+        due: list[tuple[WorkerSlot, JobDone]] = []
+        for slot in slots:
+            if slot.held is not None and slot.hold_until is not None and now >= slot.hold_until:
+                due.append((slot, slot.held))
+                slot.held = slot.hold_until = None
+        return due
+
     @classmethod
     def coerce(cls, value: PacingLike) -> Pacing:
         """A :class:`Pacing` from what ``pacing=`` accepts (see :data:`PacingLike`)."""
@@ -115,6 +149,15 @@ class Pacing:
             else:
                 default = value
         return cls(default=default, per_device=per_device)
+
+
+def pacing_spec(text: str) -> str:
+    """The ``type`` of the ``--pacing`` option: ``text`` if :meth:`Pacing.parse` takes it."""
+    try:
+        Pacing.parse([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _number(value: object) -> float:

@@ -15,12 +15,12 @@ and results are handled within moments whatever else goes on:
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
   the next restart.
 
-Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
-(its CPU affinity, e.g. a container's share) divided by the number of workers: OpenMP threads of
-several processes competing for the same cores make every run many times slower than running
-them one after the other.
+Pacing (:mod:`.pacing`): a paced job's result waits in its slot until its device time has passed;
+a paced device runs one job at a time.
 
-Workers are fresh interpreters, never forks (see :mod:`.worker_slot`).
+Each worker's simulator threads (``OMP_NUM_THREADS``) default to the cores the service may run on
+(its CPU affinity) divided by the number of workers: OpenMP threads of several processes competing
+for the same cores make every run many times slower. Workers are fresh interpreters (:mod:`.slot`).
 
 The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
 the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import math
 import selectors
 import socket
 import subprocess
@@ -46,7 +46,7 @@ from functools import partial
 from jupyter_qrt.local.job_reasons import WORKER_DIED
 from jupyter_qrt.local.jobs.queue import JobQueue
 
-from .outcomes import OutcomeWriter
+from .outcomes import OutcomeWriter, recording
 from .pacing import Pacing
 from .protocol import (
     JobDone,
@@ -58,7 +58,7 @@ from .protocol import (
     receive_message,
     send_message,
 )
-from .slot import WorkerSlot, spawn_worker
+from .slot import WorkerSlot, spawn_worker, usable_cpus
 
 __all__ = ["Scheduler", "WorkerSlot"]
 
@@ -99,7 +99,7 @@ class Scheduler:
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self._threads = threads_per_worker or max(1, _usable_cpus() // workers)
+        self._threads = threads_per_worker or max(1, usable_cpus() // workers)
         self._queue = queue
         self._pacing = pacing or Pacing()
         # Encoded once: the catalog inside may be large, and it may be built further (by other
@@ -236,58 +236,22 @@ class Scheduler:
         job = slot.job
         if job is None:
             return
-        if isinstance(message, JobDone) and self._hold(slot, message):
+        if isinstance(message, JobDone) and self._pacing.hold(slot, message, time.monotonic()):
             return
-        if isinstance(message, JobDone):
-            write = partial(
-                self._queue.complete,
-                message.job_id,
-                message.result_zlib,
-                quantum_seconds=message.quantum_seconds,
-                metrics=message.metrics,
-                qiskit_version=message.qiskit_version,
-                logs=message.logs,
-            )
-            self._outcomes.write(job.job_id, "completed", write)
-        elif isinstance(message, JobFailed):
-            write = partial(
-                self._queue.fail, message.job_id, message.reason_code, message.reason, message.logs
-            )
-            self._outcomes.write(job.job_id, "failed", write)
+        self._outcomes.write(job.job_id, *recording(self._queue, message))
         # Only now: a slot cleared before its outcome is written would lose the job.
         slot.job = None
         slot.deadline = None
 
-    def _hold(self, slot: WorkerSlot, message: JobDone) -> bool:
-        """Keep a paced job's result back until its device time has passed; True if held."""
-        job = slot.job
-        if job is None or not self._pacing.enabled(job.backend):
-            return False
-        until = slot.started + self._pacing.hold_seconds(job.backend, message.quantum_seconds)
-        if until <= time.monotonic():
-            return False
-        slot.held, slot.hold_until = message, until
-        return True
-
     def _release_held(self) -> None:
-        now = time.monotonic()
-        for slot in self._slots:
-            if slot.held is not None and slot.hold_until is not None and now >= slot.hold_until:
-                message = slot.held
-                slot.held = slot.hold_until = None
-                self._record(slot, message)
+        for slot, message in self._pacing.released(self._slots, time.monotonic()):
+            self._record(slot, message)
 
     def _dispatch(self) -> None:
         for slot in self._slots:
             if not slot.ready or slot.job is not None:
                 continue
-            # A paced device runs one job at a time: the next waits Queued meanwhile.
-            busy = {
-                s.job.backend
-                for s in self._slots
-                if s.job is not None and self._pacing.enabled(s.job.backend)
-            }
-            job = self._queue.claim_next(slot.name, busy)
+            job = self._queue.claim_next(slot.name, self._pacing.busy(self._slots))
             if job is None:
                 return
             try:
@@ -343,6 +307,8 @@ class Scheduler:
             code: int | None = slot.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             code = None  # the socket closed but the process lingers: _replace kills it
+        for held_slot, result in self._pacing.released([slot], math.inf):
+            self._record(held_slot, result)  # a held result is in hand: record, never lose it
         job = slot.job
         if job is not None:
             reason = (
@@ -432,10 +398,3 @@ class Scheduler:
         self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1

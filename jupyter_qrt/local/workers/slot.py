@@ -22,7 +22,7 @@ from jupyter_qrt.local.jobs.queue import ClaimedJob
 
 from .protocol import JobDone
 
-__all__ = ["WorkerSlot", "spawn_worker"]
+__all__ = ["WorkerSlot", "spawn_worker", "usable_cpus"]
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +108,10 @@ def _send_quietly(sock: socket.socket, encoded: bytes) -> None:
     # If the worker died at once, the dispatcher notices and replaces it.
     with contextlib.suppress(OSError):
         sock.sendall(encoded)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, where the OS has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
