@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from jupyter_qrt.local.execution.inputs import device_target
 from jupyter_qrt.local.server import LocalService
 from jupyter_qrt.local.workers.pacing import Pacing
 
+from .conftest import point_environment_at
 from .core_helpers import sampler_body
 
 WREN = "qrt_wren"
@@ -87,15 +89,20 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def bell_body() -> dict[str, Any]:
-    """A 100-shot Bell job body, an ISA circuit of qrt_wren."""
+def bell_isa() -> QuantumCircuit:
+    """A measured Bell pair, an ISA circuit of qrt_wren."""
     circuit = QuantumCircuit(2)
     circuit.h(0)
     circuit.cx(0, 1)
     circuit.measure_all()
     target = device_target(builtin_catalog().get(WREN))
-    isa = generate_preset_pass_manager(target=target, optimization_level=1).run(circuit)
-    return sampler_body(WREN, isa, shots=100)
+    return generate_preset_pass_manager(target=target, optimization_level=1).run(circuit)
+
+
+@pytest.fixture(scope="module")
+def bell_body(bell_isa: QuantumCircuit) -> dict[str, Any]:
+    """A 100-shot Bell job body."""
+    return sampler_body(WREN, bell_isa, shots=100)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +149,28 @@ def test_second_job_waits_queued_while_the_first_runs_and_cancel_works(
     # The cancelled job is charged for the part it ran: never more than the whole job costs.
     assert 0.0 <= _charged(cancelled) <= _charged(done)
     assert 1.0 < _charged(done) < 1.2  # the device time model, not the wall time held
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # SamplerV2 warns in 0.51
+def test_official_client_sees_running_and_queued_and_cancels(
+    paced: Client, bell_isa: QuantumCircuit, tmp_path: Path
+) -> None:
+    from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2
+
+    with pytest.MonkeyPatch.context() as patch:
+        point_environment_at(patch, paced.service.env(), home=tmp_path)
+        service = QiskitRuntimeService()
+    sampler = SamplerV2(mode=service.backend(WREN))
+    first = sampler.run([bell_isa], shots=100)
+    second = sampler.run([bell_isa], shots=100)
+    deadline = time.monotonic() + WAIT
+    while (first.status(), second.status()) != ("RUNNING", "QUEUED"):
+        assert time.monotonic() < deadline, (first.status(), second.status())
+        time.sleep(0.02)
+    first.cancel()
+    first.wait_for_final_state(timeout=WAIT)
+    assert first.status() == "CANCELLED"
+    assert sum(second.result(timeout=WAIT)[0].data.meas.get_counts().values()) == 100
 
 
 def test_hold_is_stopped_at_the_max_execution_time(
