@@ -50,6 +50,7 @@ from .identity.records import InstanceInfo
 from .server import CATALOG_CHOICES, LocalService, ServiceStartError, default_data_dir
 from .service_error import ServiceError
 from .store.database import StoreError
+from .workers.pacing import Pacing, pacing_spec
 
 if TYPE_CHECKING:
     from .core import LocalRuntime
@@ -116,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MIB",
         help="memory one job may use, in MiB; 0 for no limit (default: $QRT_WORKER_MEMORY_MB, "
         "else 3/4 of the machine's memory shared by the workers)",
+    )
+    serve.add_argument(
+        "--pacing",
+        action="append",
+        type=pacing_spec,
+        metavar="[DEVICE=]FACTOR",
+        help="hold each job on its device for FACTOR x its device time (1 = real time), one at a "
+        "time, so jobs are seen Queued and Running; repeatable per device (off by default)",
     )
     serve.add_argument(
         "--allow-remote",
@@ -218,6 +227,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             catalog=args.catalog,
             workers=args.workers,
             worker_memory_mb=args.worker_memory_mb,
+            pacing=Pacing.parse(args.pacing or []),
             allow_remote=args.allow_remote,
             certfile=args.certfile,
             keyfile=args.keyfile,

@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from .devices import Device, DeviceCatalog, builtin_catalog
+from .devices.calibration_ids import require_calibration
 from .devices.summary import device_status, device_summary
 from .identity.records import InstanceInfo, KeyInfo
 from .identity.registry import IdentityRegistry
@@ -46,6 +47,7 @@ from .jobs.views import FINAL_STATUSES
 from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
 from .store.database import DataDirBusyError, DataDirLock, Store
 from .workers.config import memory_limit_bytes, start_seconds
+from .workers.pacing import Pacing, PacingLike
 from .workers.protocol import WorkerInit
 from .workers.scheduler import Scheduler
 
@@ -81,6 +83,10 @@ class LocalRuntime:
     worker_memory_mb
         MiB of memory one job may use in its worker (0: no limit); default
         ``$QRT_WORKER_MEMORY_MB``, else 3/4 of the machine's memory shared by the workers.
+    pacing
+        Off by default. A factor for every device, ``{device: factor}``, or a
+        :class:`~.workers.pacing.Pacing`: jobs then hold their device for factor x their device
+        time, one at a time, so queues build and runs can be watched and cancelled.
 
     Raises
     ------
@@ -101,6 +107,7 @@ class LocalRuntime:
         threads_per_worker: int | None = None,
         worker_start_seconds: float | None = None,
         worker_memory_mb: int | None = None,
+        pacing: PacingLike = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -114,6 +121,7 @@ class LocalRuntime:
         # Checked now: a bad value should stop the caller, not a worker later.
         self._worker_start_seconds = start_seconds(worker_start_seconds)
         self._worker_memory = memory_limit_bytes(worker_memory_mb, workers)
+        self._pacing = Pacing.coerce(pacing)
         self._lifecycle = threading.Lock()
         self._store = Store(self._data_dir)
         self._identity = IdentityRegistry(self._store, self._data_dir, clock)
@@ -131,6 +139,8 @@ class LocalRuntime:
             on_cancel_running=self._stop_run,
             max_params_bytes=max_body_bytes,
             default_cost=default_cost,
+            calibration_exists=self._check_calibration,
+            charged_seconds=self._pacing.charged_seconds,
         )
         self._scheduler: Scheduler | None = None
         self._dir_lock = DataDirLock(self._data_dir)
@@ -192,6 +202,7 @@ class LocalRuntime:
                     tick=self._tick,
                     threads_per_worker=self._threads_per_worker,
                     start_timeout=self._worker_start_seconds,
+                    pacing=self._pacing,
                 )
             scheduler.start()
         except BaseException:
@@ -317,14 +328,23 @@ class LocalRuntime:
             devices = self._catalog.devices()
         return {"devices": [device_summary(d, queues.get(d.name, 0)) for d in devices]}
 
-    def backend_configuration(self, crn: str, name: str) -> dict[str, Any]:
-        """``GET /backends/{name}/configuration`` (the device's dict: do not modify it)."""
+    def backend_configuration(
+        self, crn: str, name: str, calibration_id: str | None = None
+    ) -> dict[str, Any]:
+        """``GET /backends/{name}/configuration`` (the device's dict: do not modify it).
+
+        404 for a ``calibration_id`` that is not the device's calibration.
+        """
         self._identity.instance(crn)
+        self._check_calibration(name, calibration_id)
         return self._device(name).configuration
 
-    def backend_properties(self, crn: str, name: str) -> dict[str, Any] | None:
-        """``GET /backends/{name}/properties``; None for the ideal simulator."""
+    def backend_properties(
+        self, crn: str, name: str, calibration_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """``GET /backends/{name}/properties``; None for the ideal simulator (404 as above)."""
         self._identity.instance(crn)
+        self._check_calibration(name, calibration_id)
         return self._device(name).properties
 
     def backend_status(self, crn: str, name: str) -> dict[str, Any]:
@@ -464,6 +484,10 @@ class LocalRuntime:
         raise not_found(
             f"Backend not found: {name!r}. This service offers: {names}.", BACKEND_NOT_FOUND
         )
+
+    def _check_calibration(self, name: str, calibration_id: str | None) -> None:
+        if calibration_id is not None:
+            require_calibration(name, self._device(name).calibration_id, calibration_id)
 
     def _cancel_queued_of_session(self, conn: Any, session_id: str, reason: str) -> None:
         self._jobs.cancel_queued_of_session(conn, session_id, reason)

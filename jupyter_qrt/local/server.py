@@ -37,6 +37,7 @@ from .http.app import make_app, normalize_base_path
 from .http.base import DEFAULT_MAX_BODY_BYTES
 from .identity.iam import TOKEN_LIFETIME_SECONDS
 from .tls import server_tls_context
+from .workers.pacing import Pacing, PacingLike
 
 if TYPE_CHECKING:
     from jupyter_qrt.runtime.accounts import Account
@@ -214,6 +215,11 @@ class LocalService:
     certfile, keyfile
         PEM files of the TLS certificate and its private key (``keyfile`` ``None``: in
         ``certfile``): the service is served over HTTPS, its URLs start with ``https://``.
+    pacing
+        Off by default. A factor for every device, ``{device: factor}`` or a ``Pacing``: each
+        job then holds its device for factor x its device time, one job at a time per device,
+        so jobs are seen Queued and Running and can be cancelled (see
+        :mod:`.workers.pacing`).
 
     Raises
     ------
@@ -237,6 +243,7 @@ class LocalService:
         allow_remote: bool = False,
         certfile: str | os.PathLike[str] | None = None,
         keyfile: str | os.PathLike[str] | None = None,
+        pacing: PacingLike = None,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ValueError(
@@ -264,6 +271,7 @@ class LocalService:
         self._base_path = normalize_base_path(base_path)
         self._workers = workers
         self._worker_memory_mb = worker_memory_mb
+        self._pacing = Pacing.coerce(pacing)
         self._max_body_bytes = max_body_bytes
         self._token_lifetime = token_lifetime_seconds
         self._runtime: LocalRuntime | None = None
@@ -301,7 +309,11 @@ class LocalService:
                 f"Cannot listen on {self._host}:{self._requested_port} ({exc.strerror or exc}). "
                 "Choose another port, or --port 0 for a free one."
             ) from exc
-        kwargs: dict[str, Any] = {"workers": self._workers, "max_body_bytes": self._max_body_bytes}
+        kwargs: dict[str, Any] = {
+            "workers": self._workers,
+            "max_body_bytes": self._max_body_bytes,
+            "pacing": self._pacing,
+        }
         if self._worker_memory_mb is not None:
             kwargs["worker_memory_mb"] = self._worker_memory_mb
         if self._catalog is not None:

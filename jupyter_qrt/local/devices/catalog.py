@@ -38,6 +38,7 @@ from typing import Any
 
 from jupyter_qrt.runtime.errors import BackendNotFoundError
 
+from .calibration_ids import CALIBRATION_ID_KEY, stamp_calibration_id
 from .configuration import MAX_SHOTS, device_configuration, ideal_simulator_configuration
 from .profiles import EAGLE_LIKE, FALCON_LIKE, HERON_LIKE, ProcessorProfile
 from .topologies import (
@@ -97,6 +98,9 @@ class Device:
         ``True`` for the ideal simulator (``configuration["simulator"]``).
     description
         One line for people.
+
+    A device with calibrations gets their id (see :mod:`.calibration_ids`) written into both
+    documents as ``calibration_id``.
     """
 
     name: str
@@ -105,6 +109,14 @@ class Device:
     num_qubits: int
     simulator: bool
     description: str
+
+    def __post_init__(self) -> None:
+        stamp_calibration_id(self.configuration, self.properties)
+
+    @property
+    def calibration_id(self) -> str:
+        """The id of the device's calibration (IBM's ``calibration_id``); ``""`` if it has none."""
+        return str((self.properties or {}).get(CALIBRATION_ID_KEY) or "")
 
     @property
     def max_shots(self) -> int:

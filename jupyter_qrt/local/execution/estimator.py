@@ -37,6 +37,7 @@ from qiskit_aer.library import SaveExpectationValue
 from jupyter_qrt.local.devices import Device
 
 from .engines import sample_batches
+from .idle_qubits import drop_idle_qubits, simulation_metadata
 from .inputs import (
     RunSettings,
     check_shots,
@@ -264,6 +265,11 @@ def execute_estimator(
     target = device_target(device)
     coerced = [estimator_pub(i, pub, precision) for i, pub in enumerate(pubs)]
     circuits = [runnable_circuit(pub.circuit, device, target, i) for i, pub in enumerate(coerced)]
+    # Qubits the circuits never touch are |0>: their factor is known, they are not simulated.
+    coerced = [
+        drop_idle_qubits(p, c, device, twirled_measure=twirling.measure)
+        for p, c in zip(coerced, circuits, strict=True)
+    ]
     exact = [device.simulator and not _has_non_unitary(c) for c in circuits]
     # IBM's rule: ceil(1 / precision**2) shots, or default_shots; twirling runs
     # num_randomizations * shots_per_randomization of them (a pub's own precision is covered).
@@ -310,6 +316,7 @@ def execute_estimator(
             "circuit_metadata": pub.circuit.metadata,
             "resilience": {},
             "num_randomizations": randomizations[i],
+            "simulation": simulation_metadata(device, circuit, pub, shots),
         }
         if simulation is not None:
             metadata["simulation"] = simulation

@@ -68,11 +68,12 @@ class BackendConfigurationHandler(ServiceHandler):
     """``GET /backends/{name}/configuration``."""
 
     async def get(self, name: str) -> None:
-        """The backend's configuration JSON."""
-        await self.call_text(self._document_text, name)
+        """The backend's configuration JSON (404 for an unknown ``calibration_id``)."""
+        calibration_id = QueryArguments(self).text("calibration_id")
+        await self.call_text(self._document_text, name, calibration_id)
 
-    def _document_text(self, name: str) -> bytes:
-        document = self.runtime.backend_configuration(self.crn, name)
+    def _document_text(self, name: str, calibration_id: str | None) -> bytes:
+        document = self.runtime.backend_configuration(self.crn, name, calibration_id)
         return _encoded_document(self.context, "configuration", name, document)
 
 
@@ -80,12 +81,13 @@ class BackendPropertiesHandler(ServiceHandler):
     """``GET /backends/{name}/properties`` (``{}`` for a backend without calibrations)."""
 
     async def get(self, name: str) -> None:
-        """The backend's properties JSON."""
-        QueryArguments(self).timestamp("updated_before")
-        await self.call_text(self._document_text, name)
+        """The backend's properties JSON (404 for an unknown ``calibration_id``)."""
+        query = QueryArguments(self)
+        query.timestamp("updated_before")
+        await self.call_text(self._document_text, name, query.text("calibration_id"))
 
-    def _document_text(self, name: str) -> bytes:
-        document = self.runtime.backend_properties(self.crn, name)
+    def _document_text(self, name: str, calibration_id: str | None) -> bytes:
+        document = self.runtime.backend_properties(self.crn, name, calibration_id)
         return _encoded_document(self.context, "properties", name, document)
 
 

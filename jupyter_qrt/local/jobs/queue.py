@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,13 +110,15 @@ class JobQueue:
         """Make the calling thread's writes wait at most this long for a database lock."""
         self._store.limit_busy_wait(milliseconds)
 
-    def claim_next(self, worker_name: str) -> ClaimedJob | None:
+    def claim_next(self, worker_name: str, busy: Collection[str] = ()) -> ClaimedJob | None:
         """Move the next runnable job to Running and return it (None when nothing is queued).
 
-        The job is the head of one device's queue, chosen as the module docstring says.
+        The job is the head of one device's queue, chosen as the module docstring says, on a
+        device not in ``busy`` (devices that run one job at a time and have one running).
         """
         with self._store.transaction() as conn:
-            row = self._next_head(conn.execute(_HEADS_SQL).fetchall())
+            heads = conn.execute(_HEADS_SQL).fetchall()
+            row = self._next_head([h for h in heads if h["backend"] not in busy])
             if row is None:
                 return None
             now = self._clock()

@@ -54,6 +54,11 @@ class JobRegistry:
         Largest accepted params JSON (413 above).
     default_cost
         Max execution time of a job that gives no ``cost``.
+    calibration_exists
+        Raises the 404 ``ServiceError`` for a ``calibration_id`` the backend does not have.
+    charged_seconds
+        The usage charged for a run on a backend cancelled after it ran some seconds (paced
+        devices stand for more device time than that; see :mod:`..workers.pacing`).
     """
 
     def __init__(
@@ -67,12 +72,16 @@ class JobRegistry:
         on_cancel_running: Callable[[str], None],
         max_params_bytes: int,
         default_cost: int = DEFAULT_COST_SECONDS,
+        calibration_exists: Callable[[str, str | None], None] = lambda name, wanted: None,
+        charged_seconds: Callable[[str, float], float] = lambda backend, ran: ran,
     ) -> None:
         self._store = store
         self._identity = identity
         self._sessions = sessions
         self._clock = clock
         self._backend_exists = backend_exists
+        self._calibration_exists = calibration_exists
+        self._charged_seconds = charged_seconds
         self._on_queued = on_queued
         self._on_cancel_running = on_cancel_running
         self._max_params_bytes = max_params_bytes
@@ -87,6 +96,7 @@ class JobRegistry:
         )
         if request.backend is not None:
             self._backend_exists(request.backend)
+            self._calibration_exists(request.backend, request.calibration_id)
         job_id = secrets.token_hex(10)
         # Microseconds, as the API reports ``created``: a client that filters with a job's own
         # creation time (created_after=job.creation_date) must find that job again.
@@ -348,7 +358,9 @@ class JobRegistry:
     # ------------------------------------------------------------------ helpers
     def _cancel_in(self, conn: sqlite3.Connection, row: sqlite3.Row, reason: str) -> None:
         now = self._clock()
-        used = max(now - float(row["running"]), 0.0) if row["status"] == "Running" else 0.0
+        used = 0.0
+        if row["status"] == "Running":
+            used = self._charged_seconds(row["backend"], max(now - float(row["running"]), 0.0))
         end_job(
             conn,
             self._sessions,

@@ -55,6 +55,7 @@ class JobRequest:
     runtime: str
     private: bool
     estimated_seconds: float
+    calibration_id: str | None = None
 
 
 def parse_job_request(
@@ -125,6 +126,7 @@ def parse_job_request(
         runtime=_checked_runtime(body.get("runtime")),
         private=_checked_private(body.get("private")),
         estimated_seconds=estimate_seconds(program_id, pubs, options),
+        calibration_id=_checked_calibration_id(body.get("calibration_id")),
     )
 
 
@@ -241,6 +243,17 @@ def _checked_runtime(value: object) -> str:
         return ""
     if not isinstance(value, str):
         raise bad_request("'runtime' must be a string (an image name) or left out.")
+    return value
+
+
+def _checked_calibration_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise bad_request(
+            "'calibration_id' must be the calibration_id of the backend's properties, or left out "
+            "to use its current calibration."
+        )
     return value
 
 

@@ -29,6 +29,23 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
+def recording(queue: JobQueue, message: JobDone | JobFailed) -> tuple[str, Callable[[], object]]:
+    """What a worker's message says happened, and the write that records it in ``queue``."""
+    if isinstance(message, JobDone):
+        return "completed", partial(
+            queue.complete,
+            message.job_id,
+            message.result_zlib,
+            quantum_seconds=message.quantum_seconds,
+            metrics=message.metrics,
+            qiskit_version=message.qiskit_version,
+            logs=message.logs,
+        )
+    return "failed", partial(
+        queue.fail, message.job_id, message.reason_code, message.reason, message.logs
+    )
+
+
 @dataclass
 class _Outcome:
     job_id: str

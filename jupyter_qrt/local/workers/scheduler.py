@@ -22,8 +22,11 @@ and results are handled within moments whatever else goes on:
   once a second (see :mod:`.run_outcomes`), so that a finished job never stays Running until
   the next restart.
 
-Workers are fresh interpreters, never forks (see :mod:`.worker_slot`); their simulator threads
-and limits are set as :mod:`.config` says.
+Pacing (:mod:`.pacing`): a paced job's result waits in its slot until its device time has passed;
+a paced device runs one job at a time.
+
+Workers are fresh interpreters, never forks (see :mod:`.slot`); their simulator threads and
+limits are set as :mod:`.config` says.
 
 The wait uses :mod:`selectors` (epoll on Linux), not ``select.select``: inside a Jupyter server
 the process easily holds more than 1024 file descriptors, which ``select`` cannot watch. One
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import selectors
 import socket
 import sqlite3
@@ -49,7 +53,9 @@ from jupyter_qrt.local.jobs.queue import JobQueue
 
 from .config import start_seconds, usable_cpus
 from .outcomes import OutcomeWriter, reported_outcome, worker_died_outcome
+from .pacing import Pacing
 from .protocol import (
+    JobDone,
     JobFailed,
     RunJob,
     WorkerInit,
@@ -87,6 +93,8 @@ class Scheduler:
     start_timeout
         Seconds a worker may take to get ready before it is killed and replaced; default
         ``$QRT_WORKER_START_SECONDS``, else 120 (see :mod:`.config`).
+    pacing
+        Which devices hold each job for its device time (see :mod:`.pacing`); default none.
 
     Raises
     ------
@@ -102,10 +110,12 @@ class Scheduler:
         tick: Callable[[], None] = lambda: None,
         threads_per_worker: int | None = None,
         start_timeout: float | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self._start_timeout = start_seconds(start_timeout)
+        self._pacing = pacing or Pacing()
         self._threads = threads_per_worker or max(1, usable_cpus() // workers)
         self._queue = queue
         # Encoded once: the catalog inside may be large, and it may be built further (by other
@@ -194,6 +204,7 @@ class Scheduler:
                 self._stop_cancelled()
                 self._stop_overdue()
                 self._stop_slow_starters()
+                self._release_held()
                 self._replace_dead()
                 self._restart_due()
                 self._unless_database_busy(self._dispatch)
@@ -261,24 +272,40 @@ class Scheduler:
         if job is None or getattr(message, "job_id", None) != job.job_id:
             log.debug("Ignoring a message of %s about a run that was stopped", slot.name)
             return
-        recording = reported_outcome(self._queue, message)
-        if recording is None:
+        if not self._record(slot, message):
             return
-        self._outcomes.write(job.job_id, *recording)
-        # Only now: a slot cleared before its outcome is written would lose the job.
-        slot.job = None
-        slot.deadline = None
         if isinstance(message, JobFailed) and message.worker_exits:
             # Replaced at once: no next job may be sent to a worker that is on its way out.
             log.info("Worker %s exits after job %s; starting another", slot.name, job.job_id)
             index = next(i for i, current in enumerate(self._slots) if current is slot)
             self._replace(index)
 
+    def _record(self, slot: WorkerSlot, message: object) -> bool:
+        """Write the outcome of the slot's job and free the slot; False when nothing was written
+        (not an outcome, or a paced job's result held back until its device time has passed)."""
+        job = slot.job
+        if job is None:
+            return False
+        if isinstance(message, JobDone) and self._pacing.hold(slot, message, time.monotonic()):
+            return False
+        recording = reported_outcome(self._queue, message)
+        if recording is None:
+            return False
+        self._outcomes.write(job.job_id, *recording)
+        # Only now: a slot cleared before its outcome is written would lose the job.
+        slot.job = None
+        slot.deadline = None
+        return True
+
+    def _release_held(self) -> None:
+        for slot, message in self._pacing.released(self._slots, time.monotonic()):
+            self._record(slot, message)
+
     def _dispatch(self) -> None:
         for slot in self._slots:
             if not slot.ready or slot.job is not None:
                 continue
-            job = self._queue.claim_next(slot.name)
+            job = self._queue.claim_next(slot.name, self._pacing.busy(self._slots))
             if job is None:
                 return
             try:
@@ -292,7 +319,8 @@ class Scheduler:
                 slot.ready = False
                 continue
             slot.job = job
-            slot.deadline = time.monotonic() + job.cost
+            slot.started = time.monotonic()
+            slot.deadline = slot.started + job.cost
 
     def _stop_cancelled(self) -> None:
         with self._lock:
@@ -301,9 +329,7 @@ class Scheduler:
             if slot.job is not None and slot.job.job_id in requests:
                 # The job is Cancelled in the database already (by whoever cancelled it).
                 log.info("Stopping job %s (cancelled) on %s", slot.job.job_id, slot.name)
-                slot.job = None
-                slot.deadline = None
-                self._replace(index)
+                self._end_run(index)
 
     def _stop_overdue(self) -> None:
         now = time.monotonic()
@@ -313,9 +339,17 @@ class Scheduler:
                 log.info("Stopping job %s: past its max execution time", job.job_id)
                 write = partial(self._queue.stop_too_long, job.job_id, job.cost)
                 self._outcomes.write(job.job_id, "ran past its max execution time", write)
-                slot.job = None
-                slot.deadline = None
-                self._replace(index)
+                self._end_run(index)
+
+    def _end_run(self, index: int) -> None:
+        """Free the slot of a stopped run: its worker is replaced, unless it only held a result."""
+        slot = self._slots[index]
+        slot.job = None
+        slot.deadline = None
+        if slot.held is not None:
+            slot.held = slot.hold_until = None  # the worker is idle: nothing to kill
+            return
+        self._replace(index)
 
     def _stop_slow_starters(self) -> None:
         now = time.monotonic()
@@ -339,6 +373,8 @@ class Scheduler:
     def _worker_died(self, slot: WorkerSlot, index: int | None = None) -> None:
         # Never waits: a process that closed its socket but lingers is killed by _replace.
         code = slot.process.poll()
+        for held_slot, result in self._pacing.released([slot], math.inf):
+            self._record(held_slot, result)  # a held result is in hand: record, never lose it
         job = slot.job
         if job is not None:
             self._outcomes.write(job.job_id, *worker_died_outcome(self._queue, job.job_id, code))
@@ -393,6 +429,7 @@ class Scheduler:
         times = [slot.deadline for slot in self._slots if slot.deadline is not None]
         times += [slot.restart_at for slot in self._slots if slot.restart_at is not None]
         times += [slot.ready_by for slot in self._slots if slot.ready_by is not None]
+        times += [slot.hold_until for slot in self._slots if slot.hold_until is not None]
         retry = self._outcomes.next_retry
         if retry is not None:
             times.append(retry)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from jupyter_qrt.local.jobs.queue import ClaimedJob
 
-from .protocol import MessageReader
+from .protocol import JobDone, MessageReader
 
 __all__ = ["Reaper", "WorkerSlot", "spawn_worker"]
 
@@ -41,7 +41,9 @@ class WorkerSlot:
 
     ``restart_at`` is set (a ``time.monotonic()`` value) while the slot's process is gone and a
     new one waits for the restart back-off to pass; the socket is closed then. ``ready_by`` (also
-    ``time.monotonic()``) is when a worker that is not ready yet is given up on.
+    ``time.monotonic()``) is when a worker that is not ready yet is given up on. ``started`` is
+    when the slot's job was handed over; ``held`` the result of a paced job kept back until
+    ``hold_until`` (see :mod:`.pacing`): its worker is idle then, the job still Running.
     """
 
     name: str
@@ -53,6 +55,9 @@ class WorkerSlot:
     restart_at: float | None = None
     ready_by: float | None = None
     reader: MessageReader = field(default_factory=MessageReader)
+    started: float = 0.0
+    held: JobDone | None = None
+    hold_until: float | None = None
 
     def read_available(self, limit: int = 1 << 24) -> tuple[list[object], bool]:
         """The messages completed by the bytes that have arrived; never waits for more.
