@@ -1,4 +1,5 @@
-"""The core of the local runtime service: :class:`LocalRuntime`.
+"""The core of the local runtime service: :class:`LocalRuntime` (its identity and backend
+operations are in :mod:`.identity_ops` and :mod:`.backend_ops`).
 
 Everything the HTTP layer serves, without HTTP: instances, keys and usage; backends; jobs and
 their queue; sessions. Every method is synchronous, thread-safe and quick (SQLite reads and
@@ -34,29 +35,30 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .devices import Device, DeviceCatalog, builtin_catalog
-from .devices.calibration_ids import require_calibration
-from .devices.summary import device_status, device_summary
-from .identity.records import InstanceInfo, KeyInfo
-from .identity.registry import IdentityRegistry
-from .jobs.queue import REQUEUED_AFTER_STOP, JobQueue
-from .jobs.registry import MAX_PAGE_SIZE, JobRegistry
-from .jobs.request import DEFAULT_COST_SECONDS
-from .jobs.sessions import SessionRegistry
-from .jobs.views import FINAL_STATUSES
-from .service_error import BACKEND_NOT_FOUND, ServiceError, not_found
-from .store.database import DataDirBusyError, DataDirLock, Store
-from .workers.config import memory_limit_bytes, start_seconds
-from .workers.pacing import Pacing, PacingLike
-from .workers.protocol import WorkerInit
-from .workers.scheduler import Scheduler
+from jupyter_qrt.local.devices import DeviceCatalog, builtin_catalog
+from jupyter_qrt.local.identity.records import InstanceInfo, KeyInfo
+from jupyter_qrt.local.identity.registry import IdentityRegistry
+from jupyter_qrt.local.jobs.queue import REQUEUED_AFTER_STOP, JobQueue
+from jupyter_qrt.local.jobs.registry import MAX_PAGE_SIZE, JobRegistry
+from jupyter_qrt.local.jobs.request import DEFAULT_COST_SECONDS
+from jupyter_qrt.local.jobs.sessions import SessionRegistry
+from jupyter_qrt.local.jobs.views import FINAL_STATUSES
+from jupyter_qrt.local.service_error import ServiceError
+from jupyter_qrt.local.store.database import DataDirBusyError, DataDirLock, Store
+from jupyter_qrt.local.workers.config import memory_limit_bytes, start_seconds
+from jupyter_qrt.local.workers.pacing import Pacing, PacingLike
+from jupyter_qrt.local.workers.protocol import WorkerInit
+from jupyter_qrt.local.workers.scheduler import Scheduler
+
+from .backend_ops import BackendOperations
+from .identity_ops import IdentityOperations
 
 __all__ = ["DataDirBusyError", "InstanceInfo", "KeyInfo", "LocalRuntime", "ServiceError"]
 
 log = logging.getLogger(__name__)
 
 
-class LocalRuntime:
+class LocalRuntime(IdentityOperations, BackendOperations):
     """The local Qiskit Runtime service, minus HTTP.
 
     Parameters
@@ -247,111 +249,6 @@ class LocalRuntime:
         """Whether jobs are being run (``start()`` with ``run_jobs``, and no ``stop()`` since)."""
         return self._scheduler is not None
 
-    # ----------------------------------------------------------------- identity
-    @property
-    def default_key(self) -> str:
-        """The out-of-the-box API key (kept in ``<data_dir>/default-key``, mode 0600)."""
-        if self._default_key is None:
-            raise RuntimeError("The local runtime is not started: call start() first.")
-        return self._default_key
-
-    @property
-    def default_instance(self) -> InstanceInfo:
-        """The out-of-the-box instance, bound to :attr:`default_key`."""
-        if self._default_instance is None:
-            raise RuntimeError("The local runtime is not started: call start() first.")
-        return self._default_instance
-
-    def verify_api_key(self, api_key: str) -> KeyInfo | None:
-        """What the key is bound to, or None for an unknown or revoked key."""
-        return self._identity.verify(api_key)
-
-    def create_key(self, instance_crn: str, name: str, *, user_id: str | None = None) -> str:
-        """Create a key for the instance; the key is returned once and stored only as a hash.
-
-        ``user_id`` defaults to the key's name.
-        """
-        return self._identity.create_key(instance_crn, name, user_id=user_id)
-
-    def list_keys(self) -> list[KeyInfo]:
-        """Every key's binding (never the keys)."""
-        return self._identity.list_keys()
-
-    def key_exists(self, key_id: str) -> bool:
-        """Whether the key of that id exists (is not revoked); one indexed lookup."""
-        return self._identity.key_exists(key_id)
-
-    def revoke_key(self, key_id_or_name: str) -> None:
-        """Revoke a key by id or name (404 if unknown, 409 for the default key)."""
-        self._identity.revoke_key(key_id_or_name)
-
-    def create_instance(
-        self, name: str, plan: str = "open", usage_limit_seconds: float | None = None
-    ) -> InstanceInfo:
-        """Create an instance (409 if the name is taken)."""
-        return self._identity.create_instance(name, plan, usage_limit_seconds)
-
-    def list_instances(self) -> list[InstanceInfo]:
-        """Every instance, oldest first."""
-        return self._identity.list_instances()
-
-    def instance(self, crn: str) -> InstanceInfo:
-        """The instance of that CRN (404 if unknown)."""
-        return self._identity.instance(crn)
-
-    def instance_by_name(self, name: str) -> InstanceInfo:
-        """The instance of that name (404 if unknown)."""
-        return self._identity.instance_by_name(name)
-
-    def set_usage_limit(self, crn: str, seconds: float | None) -> InstanceInfo:
-        """Set the instance's usage limit in seconds (None: no limit)."""
-        info = self._identity.set_usage_limit(crn, seconds)
-        self._wake()  # jobs held back by the old limit may run now
-        return info
-
-    def reset_usage(self, crn: str) -> InstanceInfo:
-        """Forget the usage the instance has consumed (e.g. a new term); held jobs may run."""
-        info = self._identity.reset_usage(crn)
-        self._wake()
-        return info
-
-    def usage(self, crn: str) -> dict[str, Any]:
-        """The ``GET /instances/usage`` body."""
-        return self._identity.usage(crn)
-
-    # ----------------------------------------------------------------- backends
-    def backends(self, crn: str) -> dict[str, Any]:
-        """``GET /backends``: ``{"devices": [...]}`` with each device's live queue length."""
-        self._identity.instance(crn)
-        queues = self._jobs.queue_lengths()
-        with self._catalog_lock:
-            devices = self._catalog.devices()
-        return {"devices": [device_summary(d, queues.get(d.name, 0)) for d in devices]}
-
-    def backend_configuration(
-        self, crn: str, name: str, calibration_id: str | None = None
-    ) -> dict[str, Any]:
-        """``GET /backends/{name}/configuration`` (the device's dict: do not modify it).
-
-        404 for a ``calibration_id`` that is not the device's calibration.
-        """
-        self._identity.instance(crn)
-        self._check_calibration(name, calibration_id)
-        return self._device(name).configuration
-
-    def backend_properties(
-        self, crn: str, name: str, calibration_id: str | None = None
-    ) -> dict[str, Any] | None:
-        """``GET /backends/{name}/properties``; None for the ideal simulator (404 as above)."""
-        self._identity.instance(crn)
-        self._check_calibration(name, calibration_id)
-        return self._device(name).properties
-
-    def backend_status(self, crn: str, name: str) -> dict[str, Any]:
-        """``GET /backends/{name}/status`` with the device's live queue length."""
-        self._identity.instance(crn)
-        return device_status(self._device(name), self._jobs.queue_lengths().get(name, 0))
-
     # --------------------------------------------------------------------- jobs
     def create_job(
         self, crn: str, user_id: str, body: dict[str, Any], *, caller: str | None = None
@@ -471,24 +368,6 @@ class LocalRuntime:
         self._sessions.close(crn, session_id)
 
     # ------------------------------------------------------------------ helpers
-    def _device(self, name: str) -> Device:
-        self._check_backend(name)
-        with self._catalog_lock:
-            return self._catalog.get(name)
-
-    def _check_backend(self, name: str) -> None:
-        with self._catalog_lock:
-            if name in self._catalog:
-                return
-            names = ", ".join(self._catalog.names())
-        raise not_found(
-            f"Backend not found: {name!r}. This service offers: {names}.", BACKEND_NOT_FOUND
-        )
-
-    def _check_calibration(self, name: str, calibration_id: str | None) -> None:
-        if calibration_id is not None:
-            require_calibration(name, self._device(name).calibration_id, calibration_id)
-
     def _cancel_queued_of_session(self, conn: Any, session_id: str, reason: str) -> None:
         self._jobs.cancel_queued_of_session(conn, session_id, reason)
 
