@@ -1,0 +1,34 @@
+"""Widgets of the kernel layer (ipywidgets 8, plotly), each with a static fallback.
+
+The functions below are the interface the magics use::
+
+    job_monitor(job, service=None)          -> JobMonitor      live states, cancel, usage
+    histogram(results, labels=None)         -> Histogram       Sampler results or counts
+    expectation_plot(result, parameter_values=None) -> ExpectationPlot
+    backend_browser(service)                -> BackendBrowser  table, coupling map, CSV
+    jobs_table(service, limit)              -> JobsTable
+    account_setup(...)                      -> AccountSetup    the key goes browser -> server
+    instance_picker(service)                -> InstancePicker
+    dashboard(service)                      -> Dashboard
+
+Every widget's mimebundle also holds ``text/plain``, ``text/html`` and its plotly figure
+(``application/vnd.plotly.v1+json``), so saved notebooks, nbconvert and GitHub show the result
+without a kernel. Importing this package is cheap: ipywidgets, plotly and qiskit load when a
+widget is made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .job_monitor import JobMonitor
+
+__all__ = ["job_monitor"]
+
+
+def job_monitor(job: Any, *, service: Any = None) -> JobMonitor:
+    """A live status widget for a :class:`jupyter_qrt.runtime.Job` (see :class:`JobMonitor`)."""
+    from .job_monitor import job_monitor as make
+
+    return make(job, service=service)

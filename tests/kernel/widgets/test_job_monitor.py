@@ -1,0 +1,102 @@
+"""The job monitor and the kernel's one shared poller."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_qrt.kernel.widgets.job_monitor import RUNNING_MEANS, job_monitor
+from jupyter_qrt.kernel.widgets.poller import ApiSource, JobPoller
+
+from .fakes import FakeApi, FakeJob
+
+
+def _round_calls(api: FakeApi, poller: JobPoller) -> int:
+    before = api.upstream
+    poller.poll_once()
+    return api.upstream - before
+
+
+@pytest.mark.parametrize("distinct_jobs", [False, True])
+def test_fifty_monitors_cost_the_same_upstream_polls_per_round_as_one(distinct_jobs: bool) -> None:
+    api = FakeApi()
+    for n in range(50):
+        api.add(f"job-{n}")
+    source = ApiSource(api)
+
+    one_poller = JobPoller(start_thread=False)
+    job_monitor(FakeJob("job-0", api), poller=one_poller, source=source)
+    one = _round_calls(api, one_poller)
+
+    many_poller = JobPoller(start_thread=False)
+    ids = [f"job-{n}" if distinct_jobs else "job-0" for n in range(50)]
+    monitors = [job_monitor(FakeJob(i, api), poller=many_poller, source=source) for i in ids]
+    many = _round_calls(api, many_poller)
+
+    assert one == 1
+    assert many == one, api.calls
+    assert all(m.status == "RUNNING" for m in monitors)
+
+
+def test_a_finished_job_is_read_once_more_fanned_out_and_dropped() -> None:
+    api = FakeApi()
+    api.add("job-a")
+    poller = JobPoller(start_thread=False)
+    monitors = [job_monitor(FakeJob("job-a", api), poller=poller) for _ in range(3)]
+    poller.poll_once()
+    api.states["job-a"]["state"] = {"status": "Completed"}
+    api.states["job-a"]["usage"] = {"quantum_seconds": 1.5, "status": "complete"}
+    api.calls.clear()
+    poller.poll_once()
+    # One status read and one metrics read for three monitors.
+    assert api.calls == {"job": 1, "job_metrics": 1}
+    assert poller.watched == 0
+    for monitor in monitors:
+        assert monitor.status == "DONE"
+        assert monitor.usage_seconds == 1.5
+        # From the service's timestamps: created 00:00, running 00:02, finished 00:05.
+        assert monitor.durations == {"Queued": 2.0, "Running": 3.0}
+        bundle = monitor._repr_mimebundle_()
+        assert "Completed" in bundle["text/html"]
+        assert "1.5 quantum seconds" in bundle["text/plain"]
+        assert "Queued: 2.0 s" in bundle["text/plain"]
+
+
+def test_running_says_what_it_means_and_cancel_calls_the_job() -> None:
+    api = FakeApi()
+    api.add("job-r")
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(FakeJob("job-r", api), poller=poller, source=ApiSource(api))
+    poller.poll_once()
+    html = monitor._repr_mimebundle_()["text/html"]
+    assert "pre-processing" in html
+    assert "not necessarily" in RUNNING_MEANS
+    monitor._cancel.click()
+    assert api.calls["cancel_job"] == 1
+    assert monitor.status == "CANCELLED"
+    assert monitor._cancel.disabled
+
+
+def test_a_failed_job_shows_the_services_reason() -> None:
+    api = FakeApi()
+    api.add("job-f", status="Failed", reason="Circuit too deep for the device", reason_code=1517)
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(FakeJob("job-f", api), poller=poller, source=ApiSource(api))
+    poller.poll_once()
+    assert monitor.status == "ERROR"
+    assert monitor.error == "Error code 1517: Circuit too deep for the device"
+    bundle = monitor._repr_mimebundle_()
+    assert "Circuit too deep" in bundle["text/html"]
+    assert "Failed" in bundle["text/plain"]
+
+
+def test_a_poll_that_fails_keeps_the_monitor_and_tries_again() -> None:
+    api = FakeApi()
+    api.add("job-x")
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(FakeJob("job-x", api), poller=poller, source=ApiSource(api))
+    api.states.clear()  # every read now raises KeyError, like a dead network
+    poller.poll_once()
+    assert poller.watched == 1
+    api.add("job-x", status="Completed")
+    poller.poll_once()
+    assert monitor.status == "DONE"
