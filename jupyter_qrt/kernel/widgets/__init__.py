@@ -22,9 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .histogram import Histogram
     from .job_monitor import JobMonitor
 
-__all__ = ["job_monitor"]
+__all__ = [
+    "histogram",
+    "job_monitor",
+]
 
 
 def job_monitor(job: Any, *, service: Any = None) -> JobMonitor:
@@ -32,3 +36,10 @@ def job_monitor(job: Any, *, service: Any = None) -> JobMonitor:
     from .job_monitor import job_monitor as make
 
     return make(job, service=service)
+
+
+def histogram(results: Any, *, labels: list[str] | None = None) -> Histogram:
+    """A histogram of one or several Sampler ``PrimitiveResult``\\ s or counts dicts."""
+    from .histogram import Histogram
+
+    return Histogram(results, labels=labels)

@@ -56,7 +56,9 @@ def html_table(
 
 
 def figure_data(figure: Any) -> dict[str, Any]:
-    """The plotly mimebundle value of a ``go.Figure``: plain JSON (numpy arrays as lists)."""
+    """The plotly mimebundle value of a ``go.Figure`` or a figure dict: plain JSON."""
+    if isinstance(figure, Mapping):  # already plotly JSON (built without plotly's validators)
+        return dict(figure)
     # to_json goes through plotly's encoder (numpy, dates); loading it back gives plain lists.
     data: dict[str, Any] = json.loads(figure.to_json())
     data.setdefault("config", {})
