@@ -22,10 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .expectation import ExpectationPlot
     from .histogram import Histogram
     from .job_monitor import JobMonitor
 
 __all__ = [
+    "expectation_plot",
     "histogram",
     "job_monitor",
 ]
@@ -43,3 +45,10 @@ def histogram(results: Any, *, labels: list[str] | None = None) -> Histogram:
     from .histogram import Histogram
 
     return Histogram(results, labels=labels)
+
+
+def expectation_plot(result: Any, *, parameter_values: Any = None) -> ExpectationPlot:
+    """Expectation values of an Estimator result with error bars (a sweep as a line plot)."""
+    from .expectation import ExpectationPlot
+
+    return ExpectationPlot(result, parameter_values=parameter_values)

@@ -44,3 +44,28 @@ def bell_job(service: Any) -> Any:
     job = Sampler(mode=backend).run([pm.run(bell), pm.run(flip)], shots=400)
     job.result()
     return job
+
+
+@pytest.fixture(scope="session")
+def sweep_job(service: Any) -> Any:
+    """A finished Estimator job: <Z> and <X> of RY(theta)|0> at theta = 0, pi/2, pi."""
+    import numpy as np
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    from jupyter_qrt.runtime import Estimator
+
+    backend = service.backend("qrt_ideal_simulator")
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(1)
+    circuit.ry(theta, 0)
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+    observables = [
+        [SparsePauliOp(p).apply_layout(isa.layout)] for p in ("Z", "X")
+    ]  # shape (2, 1): broadcast against 3 parameter sets -> evs of shape (2, 3)
+    angles = np.array([[0.0], [np.pi / 2], [np.pi]])
+    job = Estimator(mode=backend).run([(isa, observables, angles)], precision=0.05)
+    job.result()
+    return job
