@@ -22,11 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .backends import BackendBrowser
     from .expectation import ExpectationPlot
     from .histogram import Histogram
     from .job_monitor import JobMonitor
 
 __all__ = [
+    "backend_browser",
     "expectation_plot",
     "histogram",
     "job_monitor",
@@ -52,3 +54,10 @@ def expectation_plot(result: Any, *, parameter_values: Any = None) -> Expectatio
     from .expectation import ExpectationPlot
 
     return ExpectationPlot(result, parameter_values=parameter_values)
+
+
+def backend_browser(service: Any) -> BackendBrowser:
+    """A sortable table of the service's backends with a detail view and CSV export."""
+    from .backends import BackendBrowser
+
+    return BackendBrowser(service)
