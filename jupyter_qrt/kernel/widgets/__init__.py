@@ -22,12 +22,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .account_setup import AccountSetup
     from .backends import BackendBrowser
     from .expectation import ExpectationPlot
     from .histogram import Histogram
     from .job_monitor import JobMonitor
 
 __all__ = [
+    "account_setup",
     "backend_browser",
     "expectation_plot",
     "histogram",
@@ -61,3 +63,10 @@ def backend_browser(service: Any) -> BackendBrowser:
     from .backends import BackendBrowser
 
     return BackendBrowser(service)
+
+
+def account_setup(**kwargs: Any) -> AccountSetup:
+    """A form that saves an account; its key goes from the browser to the server only."""
+    from .account_setup import AccountSetup
+
+    return AccountSetup(**kwargs)

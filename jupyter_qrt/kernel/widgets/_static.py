@@ -96,8 +96,11 @@ class StaticFallback:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # ipywidgets gives text/plain and the widget view; the static parts come after so a
         # frontend with a live widget manager still picks the view.
-        parent: Mapping[str, Any] | None = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        parent = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        metadata = None
+        if isinstance(parent, tuple):  # anywidget answers (data, metadata)
+            parent, metadata = parent
         bundle = self.static_bundle()
         if parent:
             bundle.update({k: v for k, v in parent.items() if k != "text/plain"})
-        return bundle
+        return bundle if metadata is None else (bundle, metadata)
