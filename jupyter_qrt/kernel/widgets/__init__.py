@@ -24,16 +24,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .account_setup import AccountSetup
     from .backends import BackendBrowser
+    from .dashboard import Dashboard
     from .expectation import ExpectationPlot
     from .histogram import Histogram
+    from .instances import InstancePicker
     from .job_monitor import JobMonitor
+    from .jobs_table import JobsTable
 
 __all__ = [
     "account_setup",
     "backend_browser",
+    "dashboard",
     "expectation_plot",
     "histogram",
+    "instance_picker",
     "job_monitor",
+    "jobs_table",
 ]
 
 
@@ -65,8 +71,29 @@ def backend_browser(service: Any) -> BackendBrowser:
     return BackendBrowser(service)
 
 
+def jobs_table(service: Any, limit: int = 20) -> JobsTable:
+    """The service's recent jobs with live status, cancel and open."""
+    from .jobs_table import JobsTable
+
+    return JobsTable(service, limit=limit)
+
+
 def account_setup(**kwargs: Any) -> AccountSetup:
     """A form that saves an account; its key goes from the browser to the server only."""
     from .account_setup import AccountSetup
 
     return AccountSetup(**kwargs)
+
+
+def instance_picker(service: Any) -> InstancePicker:
+    """Choose the instance the next job uses (an observable ``crn`` trait)."""
+    from .instances import InstancePicker
+
+    return InstancePicker(service)
+
+
+def dashboard(service: Any) -> Dashboard:
+    """Tabs: account and instances, backends, jobs."""
+    from .dashboard import Dashboard
+
+    return Dashboard(service)

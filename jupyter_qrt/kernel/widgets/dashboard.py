@@ -1,0 +1,63 @@
+"""The dashboard: tabs for the account and its instances, the backends, and the jobs.
+
+Tabs other than the first are built when first opened, so showing the dashboard costs one
+instance listing, not a backend and jobs listing too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from ._static import StaticFallback, esc, html_table
+
+__all__ = ["Dashboard"]
+
+TITLES = ("Account", "Backends", "Jobs")
+
+
+class Dashboard(StaticFallback, w.Tab):  # type: ignore[misc]  # ipywidgets has no types
+    """Account/instances, backends, jobs (use :func:`...widgets.dashboard`)."""
+
+    def __init__(self, service: Any, *, jobs_limit: int = 20) -> None:
+        from .instances import InstancePicker
+
+        self._service = service
+        self._jobs_limit = jobs_limit
+        account = service.account
+        summary = html_table(
+            ["account", "channel", "instance"],
+            [[account.name or "(from the environment)", service.channel, service.instance]],
+        )
+        self.picker = InstancePicker(service)
+        self._parts: dict[int, Any] = {0: self.picker}
+        first = w.VBox([w.HTML(summary), self.picker])
+        self._summary = summary
+        super().__init__(children=[first, w.VBox(), w.VBox()], titles=TITLES)
+        self.observe(lambda change: self.part(change["new"]), "selected_index")
+
+    def part(self, index: int | None) -> Any:
+        """The widget of tab ``index``, built on first use (the picker, browser or jobs table)."""
+        if index is None:
+            return None
+        if index not in self._parts:
+            if index == 1:
+                from .backends import BackendBrowser
+
+                self._parts[1] = BackendBrowser(self.picker.service())
+            else:
+                from .jobs_table import JobsTable
+
+                self._parts[2] = JobsTable(self.picker.service(), limit=self._jobs_limit)
+            self.children[index].children = [self._parts[index]]
+        return self._parts[index]
+
+    def _fallback_text(self) -> str:
+        return "\n\n".join(p._fallback_text() for _, p in sorted(self._parts.items()))
+
+    def _fallback_html(self) -> str:
+        parts = [
+            f"<h4>{esc(TITLES[i])}</h4>{p._fallback_html()}" for i, p in sorted(self._parts.items())
+        ]
+        return self._summary + "".join(parts)
