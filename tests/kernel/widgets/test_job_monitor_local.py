@@ -101,3 +101,12 @@ def test_under_the_server_extension_monitors_read_the_shared_watcher(watcher_url
     poller.poll_once()
     assert _Watcher.seen == [("/jupyter-qrt/jobs?account=ibm-main", "token kt-123")]
     assert all(m.status == "RUNNING" for m in monitors)
+
+
+def test_the_api_source_reads_several_local_jobs_in_one_round(
+    service: Any, bell_job: Any, sweep_job: Any
+) -> None:
+    source = source_for(bell_job, service, env={})
+    found = source.fetch({bell_job.job_id(), sweep_job.job_id()})
+    assert {d["state"]["status"] for d in found.values()} == {"Completed"}
+    assert found[sweep_job.job_id()]["program"]["id"] == "estimator"
