@@ -38,7 +38,7 @@ def rows(quick: bool = False) -> list[Row]:
     import ipywidgets  # noqa: F401  (imported once, outside the timings)
     import plotly.graph_objects as go
 
-    from jupyter_qrt.kernel.widgets.histogram import Histogram
+    from jupyter_qrt.kernel.widgets.histogram_view import Histogram
 
     repeat = 3 if quick else 7
     rng = np.random.default_rng(11)

@@ -22,14 +22,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .account_setup import AccountSetup
+    from .account_form import AccountSetup
     from .backends import BackendBrowser
-    from .dashboard import Dashboard
     from .expectation import ExpectationPlot
-    from .histogram import Histogram
+    from .histogram_view import Histogram
     from .instances import InstancePicker
-    from .job_monitor import JobMonitor
-    from .jobs_table import JobsTable
+    from .jobs_view import JobsTable
+    from .monitor import JobMonitor
+    from .tabs import Dashboard
 
 __all__ = [
     "account_setup",
@@ -45,14 +45,14 @@ __all__ = [
 
 def job_monitor(job: Any, *, service: Any = None) -> JobMonitor:
     """A live status widget for a :class:`jupyter_qrt.runtime.Job` (see :class:`JobMonitor`)."""
-    from .job_monitor import job_monitor as make
+    from .monitor import job_monitor as make
 
     return make(job, service=service)
 
 
 def histogram(results: Any, *, labels: list[str] | None = None) -> Histogram:
     """A histogram of one or several Sampler ``PrimitiveResult``\\ s or counts dicts."""
-    from .histogram import Histogram
+    from .histogram_view import Histogram
 
     return Histogram(results, labels=labels)
 
@@ -73,14 +73,14 @@ def backend_browser(service: Any) -> BackendBrowser:
 
 def jobs_table(service: Any, limit: int = 20) -> JobsTable:
     """The service's recent jobs with live status, cancel and open."""
-    from .jobs_table import JobsTable
+    from .jobs_view import JobsTable
 
     return JobsTable(service, limit=limit)
 
 
 def account_setup(**kwargs: Any) -> AccountSetup:
     """A form that saves an account; its key goes from the browser to the server only."""
-    from .account_setup import AccountSetup
+    from .account_form import AccountSetup
 
     return AccountSetup(**kwargs)
 
@@ -94,6 +94,6 @@ def instance_picker(service: Any) -> InstancePicker:
 
 def dashboard(service: Any) -> Dashboard:
     """Tabs: account and instances, backends, jobs."""
-    from .dashboard import Dashboard
+    from .tabs import Dashboard
 
     return Dashboard(service)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.account_setup import ESM_PATH, NO_SERVER_MESSAGE, AccountSetup
+from jupyter_qrt.kernel.widgets.account_form import ESM_PATH, NO_SERVER_MESSAGE, AccountSetup
 
-DRIVER = Path(__file__).with_name("account_setup_driver.mjs")
+DRIVER = Path(__file__).with_name("account_form_driver.mjs")
 KEY = "SECRET-KEY-123"
 
 

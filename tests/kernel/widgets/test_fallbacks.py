@@ -57,3 +57,24 @@ def test_loading_the_widgets_package_imports_no_widget_plotting_or_qiskit_module
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_no_submodule_shadows_an_interface_function() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(widgets.__path__):
+        importlib.import_module(f"{widgets.__name__}.{info.name}")
+    assert sorted(widgets.__all__) == [
+        "account_setup",
+        "backend_browser",
+        "dashboard",
+        "expectation_plot",
+        "histogram",
+        "instance_picker",
+        "job_monitor",
+        "jobs_table",
+    ]
+    for name in widgets.__all__:
+        assert callable(getattr(widgets, name)), name
+        assert not hasattr(getattr(widgets, name), "__path__"), name

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from jupyter_qrt.kernel.widgets._static import PLOTLY_MIME
-from jupyter_qrt.kernel.widgets.histogram import Histogram
 from jupyter_qrt.kernel.widgets.histogram_data import OTHER, outcome_counts
+from jupyter_qrt.kernel.widgets.histogram_view import Histogram
 
 
 def _bars(hist: Histogram) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.job_monitor import RUNNING_MEANS, job_monitor
+from jupyter_qrt.kernel.widgets.monitor import RUNNING_MEANS, job_monitor
 from jupyter_qrt.kernel.widgets.poller import ApiSource, JobPoller
 
 from .fakes import FakeApi, FakeJob

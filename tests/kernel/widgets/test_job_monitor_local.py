@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.job_monitor import job_monitor
+from jupyter_qrt.kernel.widgets.monitor import job_monitor
 from jupyter_qrt.kernel.widgets.poller import JobPoller, WatcherSource, source_for
 from jupyter_qrt.kernel.widgets.server_link import server_link
 

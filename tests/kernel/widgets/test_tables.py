@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.dashboard import Dashboard
 from jupyter_qrt.kernel.widgets.expectation import ExpectationPlot
-from jupyter_qrt.kernel.widgets.histogram import Histogram
+from jupyter_qrt.kernel.widgets.histogram_view import Histogram
 from jupyter_qrt.kernel.widgets.instances import InstancePicker, usage_left
-from jupyter_qrt.kernel.widgets.job_monitor import JobMonitor
-from jupyter_qrt.kernel.widgets.jobs_table import JobsTable
+from jupyter_qrt.kernel.widgets.jobs_view import JobsTable
+from jupyter_qrt.kernel.widgets.monitor import JobMonitor
 from jupyter_qrt.kernel.widgets.poller import ApiSource, JobPoller
+from jupyter_qrt.kernel.widgets.tabs import Dashboard
 
 from .fakes import FakeApi
 

@@ -47,7 +47,7 @@ class Dashboard(StaticFallback, w.Tab):  # type: ignore[misc]  # ipywidgets has 
 
                 self._parts[1] = BackendBrowser(self.picker.service())
             else:
-                from .jobs_table import JobsTable
+                from .jobs_view import JobsTable
 
                 self._parts[2] = JobsTable(self.picker.service(), limit=self._jobs_limit)
             self.children[index].children = [self._parts[index]]

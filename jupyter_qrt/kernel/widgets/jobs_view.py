@@ -98,7 +98,7 @@ class JobsTable(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
         widget: Any
         if self._status[job_id] == JobStatus.DONE.value:
             from .expectation import ExpectationPlot
-            from .histogram import Histogram
+            from .histogram_view import Histogram
 
             result = job.result()
             if job.program_id == "estimator":
@@ -106,7 +106,7 @@ class JobsTable(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
             else:
                 widget = Histogram(result, labels=[job_id])
         else:
-            from .job_monitor import JobMonitor
+            from .monitor import JobMonitor
 
             widget = JobMonitor(job, source=source_for(job, self._service), poller=self._poller)
         self._opened.children = [widget]

@@ -1,4 +1,4 @@
-// Runs account_setup.js's pure parts under node with a fake page, model and fetch; prints JSON.
+// Runs account_form.js's pure parts under node with a fake page, model and fetch; prints JSON.
 import { pathToFileURL } from "node:url";
 
 const [modulePath] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 """The account setup widget: the API key goes from the browser to the server, never the kernel.
 
-An anywidget with its own small ES module (``account_setup.js``): the key field lives only in
+An anywidget with its own small ES module (``account_form.js``): the key field lives only in
 the browser's DOM, and the browser ``POST``\\ s it to the server extension
 (``<base url>/jupyter-qrt/accounts`` with the page's XSRF cookie). The kernel learns only the
 outcome: the new account's summary (name, channel, instance, plan, masked fingerprint) in
@@ -23,7 +23,7 @@ from .server_link import server_link
 __all__ = ["ESM_PATH", "NO_SERVER_MESSAGE", "AccountSetup"]
 
 #: The widget's ES module (anywidget reads it into ``_esm``).
-ESM_PATH = Path(__file__).with_name("account_setup.js")
+ESM_PATH = Path(__file__).with_name("account_form.js")
 
 NO_SERVER_MESSAGE = (
     "This kernel runs without the jupyter-qrt server extension, so there is nowhere safe to "
