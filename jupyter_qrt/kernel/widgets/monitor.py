@@ -233,4 +233,9 @@ def job_monitor(
     poller, source
         Another poller or job source than the kernel's (tests).
     """
+    if not callable(getattr(job, "job_id", None)):
+        raise TypeError(
+            f"job_monitor takes a job (from Sampler.run, Estimator.run or service.job(id)), "
+            f"not {type(job).__name__}."
+        )
     return JobMonitor(job, source=source or source_for(job, service), poller=poller)

@@ -124,6 +124,10 @@ class WatcherSource:
         """``GET /jupyter-qrt/jobs?account=NAME``: one request for every watched job."""
         body = self.link.get_json("jobs", {"account": self.account})
         jobs = body.get("jobs", []) if isinstance(body, Mapping) else body
+        if isinstance(jobs, Mapping):  # keyed by id rather than listed
+            jobs = [
+                {"id": key, **value} for key, value in jobs.items() if isinstance(value, Mapping)
+            ]
         out: dict[str, dict[str, Any]] = {}
         for item in jobs or []:
             if isinstance(item, Mapping) and str(item.get("id")) in job_ids:

@@ -100,3 +100,25 @@ def test_a_poll_that_fails_keeps_the_monitor_and_tries_again() -> None:
     api.add("job-x", status="Completed")
     poller.poll_once()
     assert monitor.status == "DONE"
+
+
+def test_monitors_made_the_usual_way_share_the_kernels_one_poller_thread() -> None:
+    import threading
+
+    from jupyter_qrt.kernel.widgets.poller import shared_poller
+
+    api = FakeApi()
+    api.add("job-s", status="Queued")
+    source = ApiSource(api)
+    try:
+        monitors = [job_monitor(FakeJob("job-s", api), source=source) for _ in range(50)]
+        assert {m._poller for m in monitors} == {shared_poller()}
+        threads = [t for t in threading.enumerate() if t.name == "jupyter-qrt-job-poller"]
+        assert len(threads) == 1
+    finally:
+        shared_poller().stop()
+
+
+def test_something_that_is_not_a_job_gets_one_message() -> None:
+    with pytest.raises(TypeError, match=r"Sampler\.run"):
+        job_monitor("d0fd6abc")
