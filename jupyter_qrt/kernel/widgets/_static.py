@@ -18,6 +18,7 @@ __all__ = [
     "StaticFallback",
     "esc",
     "figure_data",
+    "figure_output",
     "fmt_number",
     "html_table",
 ]
@@ -64,6 +65,21 @@ def figure_data(figure: Any) -> dict[str, Any]:
     data.setdefault("config", {})
     data["config"].setdefault("displaylogo", False)
     return data
+
+
+def figure_output(figure: Mapping[str, Any], text: str, html: str) -> tuple[dict[str, Any], ...]:
+    """The ``outputs`` of an ``ipywidgets.Output`` that shows a plotly figure.
+
+    JupyterLab draws the plotly JSON; a page that renders saved widget state without plotly's
+    renderer (nbconvert's embedded widgets) falls back to the HTML table, then to the text.
+    """
+    return (
+        {
+            "output_type": "display_data",
+            "data": {PLOTLY_MIME: dict(figure), "text/html": html, "text/plain": text},
+            "metadata": {},
+        },
+    )
 
 
 class StaticFallback:

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ._static import PLOTLY_MIME, StaticFallback, esc, fmt_number, html_table
+from ._static import StaticFallback, esc, figure_output, fmt_number, html_table
 from .backend_data import (
     GATE_HEADER,
     QUBIT_HEADER,
@@ -170,12 +170,8 @@ class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
             self._detail.children = []
             return
         out = w.Output()
-        out.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {PLOTLY_MIME: figure, "text/plain": f"coupling map of {self.selected}"},
-                "metadata": {},
-            },
+        out.outputs = figure_output(
+            figure, f"coupling map of {self.selected}", self._detail_tables()
         )
         tables = w.HTML(
             f"<div style='max-height:320px;overflow:auto'>{self._detail_tables()}</div>"

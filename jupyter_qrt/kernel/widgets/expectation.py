@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 
-from ._static import PLOTLY_MIME, StaticFallback, fmt_number, html_table
+from ._static import StaticFallback, figure_output, fmt_number, html_table
 
 __all__ = ["ExpectationPlot", "read_estimates"]
 
@@ -98,12 +98,8 @@ class ExpectationPlot(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidge
             )
         self._rows = self._table_rows()  # validates the sweep's shape before any drawing
         out = w.Output()
-        out.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {PLOTLY_MIME: self.figure_json(), "text/plain": self._fallback_text()},
-                "metadata": {},
-            },
+        out.outputs = figure_output(
+            self.figure_json(), self._fallback_text(), self._fallback_html()
         )
         super().__init__(children=[out])
 

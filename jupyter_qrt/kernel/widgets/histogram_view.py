@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ._static import PLOTLY_MIME, StaticFallback, html_table
+from ._static import StaticFallback, figure_output, html_table
 from .histogram_data import Aggregate, aggregate, outcome_counts, read_series
 
 __all__ = ["Histogram", "histogram_figure"]
@@ -166,13 +166,7 @@ class Histogram(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
         if not self.register:
             return
         figure = self.figure_json()
-        self._out.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {PLOTLY_MIME: figure, "text/plain": self._fallback_text()},
-                "metadata": {},
-            },
-        )
+        self._out.outputs = figure_output(figure, self._fallback_text(), self._fallback_html())
         agg = self.aggregate()
         self._note.value = (
             f"<small>{agg.distinct - len(agg.outcomes) + 1} outcomes summed in 'other'</small>"
