@@ -65,6 +65,17 @@ class InstancePicker(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
         self.observe(lambda _c: self._render(), "crn")
         self._render()
 
+    @traitlets.validate("crn")
+    def _known_instance(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        known = [i.crn for i in self.instances]
+        if value and known and value not in known:
+            names = ", ".join(f"{i.name} ({i.crn})" for i in self.instances)
+            raise traitlets.TraitError(
+                f"{value!r} is not an instance this account can use; choose one of: {names}."
+            )
+        return value
+
     def _default_factory(self, crn: str) -> Any:
         from jupyter_qrt.runtime import RuntimeService
 
