@@ -136,8 +136,9 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
             usage = self._metrics.get("usage") or self._details.get("usage") or {}
             seconds = usage.get("quantum_seconds", usage.get("seconds"))
             self.usage_seconds = float(seconds) if seconds is not None else 0.0
-            if status in (JobStatus.ERROR, JobStatus.CANCELLED):
-                code, reason = reason_of(self._details)
+            code, reason = reason_of(self._details)
+            # A job cancelled on request is no error; one the service stopped says why.
+            if status is JobStatus.ERROR or (status is JobStatus.CANCELLED and (code or reason)):
                 text = reason or "no reason given by the service"
                 self.error = f"Error code {code}: {text}" if code is not None else text
         self.status = status.value
@@ -185,7 +186,11 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
     def _summary(self) -> str:
         job_id = self._job.job_id()
         backend = self._details.get("backend") or getattr(self._job, "backend_name", None) or "-"
-        return f"Job {job_id} on {backend}: {_LABELS[JobStatus(self.status)]}"
+        text = f"Job {job_id} on {backend}: {_LABELS[JobStatus(self.status)]}"
+        position = self._details.get("queue_position")
+        if JobStatus(self.status) is JobStatus.QUEUED and isinstance(position, int):
+            text += f" (position {position} in the queue)"
+        return text
 
     def _render(self) -> None:
         status = JobStatus(self.status)

@@ -74,6 +74,7 @@ def test_running_says_what_it_means_and_cancel_calls_the_job() -> None:
     assert api.calls["cancel_job"] == 1
     assert monitor.status == "CANCELLED"
     assert monitor._cancel.disabled
+    assert monitor.error == ""  # cancelled on request: no error to show
 
 
 def test_a_failed_job_shows_the_services_reason() -> None:
@@ -122,3 +123,14 @@ def test_monitors_made_the_usual_way_share_the_kernels_one_poller_thread() -> No
 def test_something_that_is_not_a_job_gets_one_message() -> None:
     with pytest.raises(TypeError, match=r"Sampler\.run"):
         job_monitor("d0fd6abc")
+
+
+def test_a_queued_job_shows_its_place_in_the_queue() -> None:
+    api = FakeApi()
+    api.add("job-q", status="Queued")
+    api.states["job-q"]["queue_position"] = 3
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(FakeJob("job-q", api), poller=poller, source=ApiSource(api))
+    poller.poll_once()
+    assert "Queued (position 3 in the queue)" in monitor._repr_mimebundle_()["text/plain"]
+    assert "Queued" in monitor.durations
