@@ -122,6 +122,10 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
     # -- updates ------------------------------------------------------------------------------
 
     def _on_update(self, update: JobUpdate) -> None:
+        if self.status in FINAL_STATUSES and not update.final:
+            # The service may report a just-cancelled job as running for a moment: an end the
+            # monitor already knows is never undone.
+            return
         self._apply(update.details, update.metrics)
 
     def _apply(self, details: dict[str, Any], metrics: dict[str, Any]) -> None:

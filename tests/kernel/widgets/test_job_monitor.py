@@ -134,3 +134,18 @@ def test_a_queued_job_shows_its_place_in_the_queue() -> None:
     poller.poll_once()
     assert "Queued (position 3 in the queue)" in monitor._repr_mimebundle_()["text/plain"]
     assert "Queued" in monitor.durations
+
+
+def test_a_cancelled_job_does_not_flip_back_while_the_service_catches_up() -> None:
+    api = FakeApi()
+    api.add("job-c")
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(FakeJob("job-c", api), poller=poller, source=ApiSource(api))
+    monitor._cancel.click()
+    api.states["job-c"]["state"] = {"status": "Running"}  # the service has not stopped it yet
+    poller.poll_once()
+    assert monitor.status == "CANCELLED"
+    api.states["job-c"]["state"] = {"status": "Cancelled"}
+    poller.poll_once()
+    assert monitor.status == "CANCELLED"
+    assert poller.watched == 0
