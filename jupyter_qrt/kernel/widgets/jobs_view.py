@@ -73,6 +73,8 @@ class JobsTable(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
         raise ValueError(f"Job {job_id} is not in this table; use %qrt_job {job_id} to open it.")
 
     def _on_update(self, update: JobUpdate) -> None:
+        if self._status.get(update.job_id) in FINAL_STATUSES and not update.final:
+            return  # a cancel the table made is not undone by a status read that lags it
         status = status_from_api(update.details).value
         self._status[update.job_id] = status
         self._labels[update.job_id].value = status

@@ -135,6 +135,8 @@ def test_pending_rows_update_from_the_shared_poller_and_cancel() -> None:
     assert api.calls == {"jobs": 1}  # five pending rows, one request
     assert table.status("job-1") == "RUNNING"
     table.cancel("job-2")
+    api.states["job-2"]["state"] = {"status": "Running"}  # the service lags the cancel
+    poller.poll_once()
     assert table.status("job-2") == "CANCELLED"
     assert table._cancel["job-2"].disabled
     assert isinstance(table.open_job("job-1"), JobMonitor)
