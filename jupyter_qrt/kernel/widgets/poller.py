@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 #: Shortest pause between two rounds: the bound on the upstream request rate of one kernel.
 MIN_INTERVAL_SECONDS = 0.5
+#: A source that fails is skipped for 1, 2, 4 ... rounds, up to this many, until it answers.
+MAX_BACKOFF_ROUNDS = 32
 #: Most pending jobs one ``GET /jobs`` page lists (the service's page limit).
 _PENDING_PAGE = 200
 
@@ -183,6 +185,8 @@ class JobPoller:
         self._ids = count(1)
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        self._failures: dict[Any, int] = {}  # source key -> failed reads in a row
+        self._resume: dict[Any, int] = {}  # source key -> first round to read it again
         self.rounds = 0
 
     def watch(self, job_id: str, source: JobSource, callback: Callback) -> int:
@@ -225,11 +229,18 @@ class JobPoller:
             ]
         self.rounds += 1
         for source, jobs in plan:
+            if self._resume.get(source.key, 0) > self.rounds:
+                continue  # backing off a source that failed
             try:
                 found = source.fetch(set(jobs))
-            except Exception as exc:  # a dead network must not kill the thread
-                logger.warning("Could not read job statuses (%s); will try again", exc)
+            except Exception as exc:  # a dead network must not kill the thread, nor flood
+                failures = self._failures[source.key] = self._failures.get(source.key, 0) + 1
+                self._resume[source.key] = self.rounds + min(2**failures, MAX_BACKOFF_ROUNDS)
+                log = logger.warning if failures == 1 else logger.debug
+                log("Could not read job statuses (%s); will try again", exc)
                 continue
+            self._failures.pop(source.key, None)
+            self._resume.pop(source.key, None)
             for job_id, details in found.items():
                 update = JobUpdate(job_id, details)
                 if update.final:

@@ -95,11 +95,17 @@ def test_a_poll_that_fails_keeps_the_monitor_and_tries_again() -> None:
     api.add("job-x")
     poller = JobPoller(start_thread=False)
     monitor = job_monitor(FakeJob("job-x", api), poller=poller, source=ApiSource(api))
+    saved = dict(api.states)
     api.states.clear()  # every read now raises KeyError, like a dead network
-    poller.poll_once()
+    for _ in range(10):
+        poller.poll_once()
+    # Reads at rounds 1, 3 and 7 only: a dead network is retried at a falling rate.
+    assert api.calls["job"] == 3
     assert poller.watched == 1
-    api.add("job-x", status="Completed")
-    poller.poll_once()
+    api.states.update(saved)
+    api.states["job-x"]["state"] = {"status": "Completed"}
+    for _ in range(8):  # the next retry is due within 8 rounds
+        poller.poll_once()
     assert monitor.status == "DONE"
 
 
