@@ -128,6 +128,10 @@ def gate_rows(properties: Mapping[str, Any] | None) -> list[list[Any]]:
     return out
 
 
+#: Colour bins of the coupling map's edges, from the lowest to the highest two-qubit error.
+_EDGE_BINS = 8
+
+
 def _positions(configuration: Mapping[str, Any], num_qubits: int) -> list[tuple[float, float]]:
     coords = configuration.get("coords")
     if isinstance(coords, list) and len(coords) == num_qubits:
@@ -154,24 +158,54 @@ def coupling_figure(
     pairs = sorted({tuple(sorted(p)) for p in configuration.get("coupling_map") or []})
     known = [e for e in errors.values() if e < 1]
     low, high = (min(known), max(known)) if known else (0.0, 1.0)
-    traces: list[dict[str, Any]] = []
+    # Edges go into a few colour bins, one trace each (None breaks the line between edges), so a
+    # 156-qubit map is a dozen traces, not one per edge; hover text sits on edge midpoints.
+    bins: dict[int, tuple[list[float | None], list[float | None]]] = {}
+    mid_x, mid_y, mid_text = [], [], []
     for a, b in pairs:
         error = errors.get((a, b), errors.get((b, a)))
         share = 0.0 if error is None or high == low else min(1.0, (error - low) / (high - low))
-        colour = f"rgb({int(40 + 215 * share)},{int(160 - 120 * share)},{int(90 - 60 * share)})"
-        label = "-" if error is None else f"{error:.2e}"
+        index = -1 if error is None else min(_EDGE_BINS - 1, int(share * _EDGE_BINS))
+        xs, ys = bins.setdefault(index, ([], []))
+        xs += [xy[a][0], xy[b][0], None]
+        ys += [xy[a][1], xy[b][1], None]
+        mid_x.append((xy[a][0] + xy[b][0]) / 2)
+        mid_y.append((xy[a][1] + xy[b][1]) / 2)
+        mid_text.append(f"{a}-{b}: 2q error {'-' if error is None else f'{error:.2e}'}")
+    traces: list[dict[str, Any]] = []
+    for index, (xs, ys) in sorted(bins.items()):
+        if index < 0:
+            colour, name = "rgb(170,170,170)", "2q error unknown"
+        else:
+            share = (index + 0.5) / _EDGE_BINS
+            colour = f"rgb({int(40 + 215 * share)},{int(160 - 120 * share)},{int(90 - 60 * share)})"
+            edge_low = low + (high - low) * index / _EDGE_BINS
+            edge_high = low + (high - low) * (index + 1) / _EDGE_BINS
+            name = f"2q error {edge_low:.1e}-{edge_high:.1e}"
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": [xy[a][0], xy[b][0]],
-                "y": [xy[a][1], xy[b][1]],
+                "name": name,
+                "x": xs,
+                "y": ys,
                 "line": {"color": colour, "width": 4},
-                "hoverinfo": "text",
-                "text": f"{a}-{b}: 2q error {label}",
-                "showlegend": False,
+                "hoverinfo": "skip",
             }
         )
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "edges",
+            "x": mid_x,
+            "y": mid_y,
+            "marker": {"size": 10, "opacity": 0},
+            "hovertext": mid_text,
+            "hoverinfo": "text",
+            "showlegend": False,
+        }
+    )
     readout = [r[4] for r in qubit_rows(properties)] or [None] * num_qubits
     traces.append(
         {
