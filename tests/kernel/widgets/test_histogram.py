@@ -92,3 +92,15 @@ def test_bad_input_gets_one_message_that_says_what_to_pass() -> None:
         Histogram(42)
     with pytest.raises(ValueError, match="one label per result"):
         Histogram([{"0": 1}, {"1": 1}], labels=["only one"])
+
+
+def test_the_controls_drive_the_figure() -> None:
+    hist = Histogram({"00": 6, "01": 1, "10": 1, "11": 2}, top_k=4)
+    mode, bars, bits = hist.children[0].children[:3]
+    mode.value = True  # what clicking "probabilities" does
+    bars.value = 2
+    bits.value = True
+    (trace,) = _bars(hist)
+    assert trace["x"] == ["00", "11", OTHER]
+    assert trace["y"] == [0.6, 0.2, 0.2]
+    assert "2 outcomes summed in 'other'" in hist._note.value
