@@ -1,0 +1,168 @@
+// Account setup form of jupyter-qrt (an anywidget ES module).
+//
+// The API key is typed here and POSTed by the browser straight to the jupyter-qrt server
+// extension (`<base url>/jupyter-qrt/accounts`, with the page's `_xsrf` cookie as X-XSRFToken).
+// It is never put in the widget model: the kernel and the notebook file never see it. The kernel
+// only learns the outcome through the `result` (the new account's summary) and `error` traits.
+
+const CHANNELS = ["ibm_quantum_platform", "ibm_cloud", "local"];
+// Paths a Jupyter page lives under, after the server's base URL (JupyterLab, Notebook 7, classic).
+const PAGE_PREFIXES = ["lab", "notebooks", "tree", "doc", "edit", "voila", "consoles", "terminals"];
+
+/** The Jupyter server's base URL ("/" or "/user/alice/"), always ending in "/". */
+export function baseUrl(doc, loc) {
+  const withSlash = (url) => (url.endsWith("/") ? url : url + "/");
+  // Notebook 7 and the classic notebook put it on <body data-base-url="...">.
+  const fromBody = doc && doc.body && doc.body.dataset && doc.body.dataset.baseUrl;
+  if (fromBody) return withSlash(fromBody);
+  // JupyterLab writes its page config (PageConfig's source) into the page as JSON.
+  const script = doc && doc.getElementById && doc.getElementById("jupyter-config-data");
+  if (script && script.textContent) {
+    try {
+      const config = JSON.parse(script.textContent);
+      if (config.baseUrl) return withSlash(config.baseUrl);
+    } catch (e) {
+      // not JSON: fall through to the location
+    }
+  }
+  // Otherwise the part of the path before the page's route: /user/alice/lab/tree/x -> /user/alice/
+  const parts = ((loc && loc.pathname) || "/").split("/");
+  const at = parts.findIndex((p, i) => i > 0 && PAGE_PREFIXES.includes(p));
+  return withSlash(at > 0 ? parts.slice(0, at).join("/") || "/" : "/");
+}
+
+/** The `_xsrf` cookie's value ("" when the page has none). */
+export function xsrfToken(doc) {
+  const cookies = ((doc && doc.cookie) || "").split(";");
+  for (const cookie of cookies) {
+    const [name, ...rest] = cookie.trim().split("=");
+    if (name === "_xsrf") return rest.join("=");
+  }
+  return "";
+}
+
+/**
+ * POST the account to the server extension and report the outcome to the model.
+ * `key` is a local value: it goes into the request body only.
+ */
+export async function submit(model, key, env) {
+  const { fetch, document, location } = env;
+  const body = {
+    name: model.get("name"),
+    channel: model.get("channel"),
+    instance: model.get("instance") || null,
+    token: key,
+    set_as_default: model.get("set_default"),
+  };
+  let response;
+  try {
+    response = await fetch(baseUrl(document, location) + "jupyter-qrt/accounts", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-XSRFToken": xsrfToken(document) },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    model.set("error", "Could not reach the Jupyter server (" + e + "). Check the connection and try again.");
+    model.save_changes();
+    return false;
+  }
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (e) {
+    answer = {};
+  }
+  if (!response.ok) {
+    const why = answer.message || answer.reason || "HTTP " + response.status;
+    model.set("error", "The account was not saved: " + why);
+    model.save_changes();
+    return false;
+  }
+  const summary = answer.account || answer;
+  delete summary.token; // a summary never holds a key; drop one should a server echo it
+  model.set("error", "");
+  model.set("result", summary);
+  model.save_changes();
+  return true;
+}
+
+function field(label, input) {
+  const row = document.createElement("label");
+  row.style.display = "block";
+  row.style.margin = "4px 0";
+  row.append(label + " ", input);
+  return row;
+}
+
+function render({ model, el }) {
+  const form = document.createElement("form");
+  form.className = "qrt-account-setup";
+  const note = document.createElement("div");
+  const status = document.createElement("div");
+  const name = document.createElement("input");
+  const channel = document.createElement("select");
+  const instance = document.createElement("input");
+  const key = document.createElement("input");
+  const makeDefault = document.createElement("input");
+  const save = document.createElement("button");
+  for (const c of CHANNELS) channel.append(new Option(c, c));
+  key.type = "password";
+  key.autocomplete = "off";
+  key.placeholder = "API key (sent to the Jupyter server only)";
+  makeDefault.type = "checkbox";
+  instance.placeholder = "instance CRN or name (optional)";
+  save.type = "submit";
+  save.textContent = "Save account";
+
+  const sync = () => {
+    name.value = model.get("name");
+    channel.value = model.get("channel");
+    instance.value = model.get("instance");
+    makeDefault.checked = model.get("set_default");
+    const server = model.get("server");
+    note.textContent = model.get("message");
+    for (const e of [name, channel, instance, key, makeDefault, save]) e.disabled = !server;
+    const error = model.get("error");
+    const result = model.get("result");
+    status.style.color = error ? "#b00" : "";
+    status.textContent = error
+      ? error
+      : result && result.name
+        ? "Saved account '" + result.name + "' (" + (result.channel || "") + ", key " + (result.fingerprint || "masked") + ")."
+        : "";
+  };
+  const push = () => {
+    model.set("name", name.value);
+    model.set("channel", channel.value);
+    model.set("instance", instance.value);
+    model.set("set_default", makeDefault.checked);
+    model.save_changes();
+  };
+  for (const e of [name, channel, instance, makeDefault]) e.addEventListener("change", push);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    push();
+    save.disabled = true;
+    const value = key.value;
+    const ok = await submit(model, value, { fetch: window.fetch.bind(window), document, location: window.location });
+    if (ok) key.value = ""; // the key does not linger in the page either
+    save.disabled = false;
+  });
+  model.on("change", sync);
+  form.append(
+    note,
+    field("Name", name),
+    field("Channel", channel),
+    field("Instance", instance),
+    field("API key", key),
+    field("Make default", makeDefault),
+    save,
+    status,
+  );
+  el.append(form);
+  sync();
+  return () => model.off("change", sync);
+}
+
+export default { render };

@@ -1,0 +1,191 @@
+"""The backend browser: a sortable table of backends and a detail view with CSV export.
+
+The table (name, qubits, status, pending jobs, median two-qubit and readout errors) sorts on any
+column. Choosing a backend shows its coupling map coloured by error, its qubit and gate tables,
+and a button that offers the tables as CSV files (a download link; ``to_csv()`` gives the text).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, fields
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+
+from ._static import StaticFallback, esc, figure_output, fmt_number, html_table
+from .backend_data import (
+    GATE_HEADER,
+    QUBIT_HEADER,
+    BackendRow,
+    coupling_figure,
+    gate_rows,
+    qubit_rows,
+    read_rows,
+    rows_to_csv,
+)
+
+__all__ = ["BackendBrowser"]
+
+_HEADER = ["name", "qubits", "status", "pending jobs", "median 2q error", "median readout error"]
+
+
+def _cells(row: BackendRow) -> list[Any]:
+    return [
+        row.name,
+        row.qubits,
+        row.status,
+        row.pending_jobs,
+        fmt_number(row.median_2q_error),
+        fmt_number(row.median_readout_error),
+    ]
+
+
+def download_link(text: str, filename: str, label: str) -> str:
+    """An HTML link that offers ``text`` as a CSV file (a data: URI, no server round trip)."""
+    data = base64.b64encode(text.encode()).decode()
+    return (
+        f'<a download="{esc(filename)}" href="data:text/csv;base64,{data}" '
+        f'target="_blank">{esc(label)}</a>'
+    )
+
+
+class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has no types
+    """The service's backends (use :func:`...widgets.backend_browser`).
+
+    Attributes
+    ----------
+    sort_by
+        Column the table is sorted on (a :class:`BackendRow` field).
+    descending
+        Sort order.
+    selected
+        Name of the backend in the detail view ("" for none).
+    """
+
+    sort_by = traitlets.Unicode("name")
+    descending = traitlets.Bool(False)
+    selected = traitlets.Unicode("")
+
+    def __init__(self, service: Any) -> None:
+        self._api = service.api
+        self.rows = read_rows(self._api)
+        self._details: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        columns = [f.name for f in fields(BackendRow) if f.name != "simulator"]
+        sort = w.Dropdown(options=columns, value="name", description="sort by")
+        order = w.ToggleButton(value=False, description="descending", icon="sort")
+        pick = w.Dropdown(
+            options=[("(choose a backend)", "")] + [(r.name, r.name) for r in self.rows],
+            description="details",
+        )
+        self._table = w.HTML()
+        self._detail = w.VBox()
+        self._csv_button = w.Button(description="CSV", icon="download", tooltip="Offer as CSV")
+        self._csv_link = w.HTML()
+        self._csv_button.on_click(lambda _b: self.offer_csv())
+        super().__init__(
+            children=[
+                w.HBox([sort, order, pick, self._csv_button, self._csv_link]),
+                self._table,
+                self._detail,
+            ]
+        )
+        w.link((sort, "value"), (self, "sort_by"))
+        w.link((order, "value"), (self, "descending"))
+        w.link((pick, "value"), (self, "selected"))
+        self.observe(lambda _c: self._render_table(), ["sort_by", "descending"])
+        self.observe(lambda _c: self._render_detail(), "selected")
+        self._render_table()
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def sorted_rows(self) -> list[BackendRow]:
+        """The rows in the order shown (missing values last)."""
+        key = self.sort_by
+
+        def rank(row: BackendRow) -> tuple[bool, Any]:
+            value = asdict(row)[key]
+            return (value is None) != self.descending, value if value is not None else 0
+
+        return sorted(self.rows, key=rank, reverse=self.descending)
+
+    def _calibration(self, name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        if name not in self._details:
+            row = next(r for r in self.rows if r.name == name)
+            configuration = self._api.backend_configuration(name)
+            properties = None if row.simulator else self._api.backend_properties(name)
+            self._details[name] = (configuration, properties)
+        return self._details[name]
+
+    def to_csv(self, backend: str | None = None, table: str = "qubits") -> str:
+        """CSV text: the backend table, or a backend's ``qubits`` or ``gates`` table."""
+        if backend is None:
+            return rows_to_csv(self.sorted_rows())
+        if backend not in {r.name for r in self.rows}:
+            names = ", ".join(r.name for r in self.rows)
+            raise ValueError(f"No backend named {backend!r} here; choose one of: {names}.")
+        _, properties = self._calibration(backend)
+        if table == "gates":
+            return rows_to_csv(gate_rows(properties), GATE_HEADER)
+        if table != "qubits":
+            raise ValueError(f"table must be 'qubits' or 'gates', not {table!r}.")
+        return rows_to_csv(qubit_rows(properties), QUBIT_HEADER)
+
+    def offer_csv(self) -> None:
+        """Show download links for the table (and the selected backend's qubits and gates)."""
+        links = [download_link(self.to_csv(), "backends.csv", "backends.csv")]
+        if self.selected:
+            for table in ("qubits", "gates"):
+                name = f"{self.selected}_{table}.csv"
+                links.append(download_link(self.to_csv(self.selected, table), name, name))
+        self._csv_link.value = " · ".join(links)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _overview_html(self) -> str:
+        return html_table(_HEADER, [_cells(r) for r in self.sorted_rows()], caption="Backends")
+
+    def _render_table(self) -> None:
+        self._table.value = self._overview_html()
+
+    def _detail_figure(self) -> dict[str, Any] | None:
+        if not self.selected:
+            return None
+        configuration, properties = self._calibration(self.selected)
+        return coupling_figure(self.selected, configuration, properties)
+
+    def _detail_tables(self) -> str:
+        _, properties = self._calibration(self.selected)
+        qubits = [[q, *(fmt_number(v) for v in rest)] for q, *rest in qubit_rows(properties)]
+        gates = [[g, q, fmt_number(e), fmt_number(n)] for g, q, e, n in gate_rows(properties)]
+        return html_table(QUBIT_HEADER, qubits, caption=f"{self.selected}: qubits") + html_table(
+            GATE_HEADER, gates, caption=f"{self.selected}: gates"
+        )
+
+    def _render_detail(self) -> None:
+        self._csv_link.value = ""
+        figure = self._detail_figure()
+        if figure is None:
+            self._detail.children = []
+            return
+        out = w.Output()
+        out.outputs = figure_output(
+            figure, f"coupling map of {self.selected}", self._detail_tables()
+        )
+        tables = w.HTML(
+            f"<div style='max-height:320px;overflow:auto'>{self._detail_tables()}</div>"
+        )
+        self._detail.children = [out, tables]
+
+    def _fallback_text(self) -> str:
+        lines = ["Backends: " + ", ".join(_HEADER)]
+        lines += ["  " + ", ".join(str(c) for c in _cells(r)) for r in self.sorted_rows()]
+        return "\n".join(lines)
+
+    def _fallback_html(self) -> str:
+        html = self._overview_html()
+        return html + (self._detail_tables() if self.selected else "")
+
+    def _fallback_figure(self) -> Any:
+        return self._detail_figure()

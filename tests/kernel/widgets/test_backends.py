@@ -1,0 +1,75 @@
+"""The backend browser on the local service's simulated devices."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import statistics
+from typing import Any
+
+import pytest
+
+from jupyter_qrt.kernel.widgets._static import PLOTLY_MIME
+from jupyter_qrt.kernel.widgets.backends import BackendBrowser
+
+
+@pytest.fixture(scope="module")
+def browser(service: Any) -> BackendBrowser:
+    return BackendBrowser(service)
+
+
+def test_the_table_lists_every_backend_with_medians_from_its_properties(
+    browser: BackendBrowser, service: Any
+) -> None:
+    names = {d["name"] for d in service.api.backends()}
+    assert {r.name for r in browser.rows} == names
+    robin = next(r for r in browser.rows if r.name == "qrt_robin")
+    props = service.api.backend_properties("qrt_robin")
+    readout = [next(e["value"] for e in q if e["name"] == "readout_error") for q in props["qubits"]]
+    assert robin.qubits == 7
+    assert robin.median_readout_error == pytest.approx(statistics.median(readout))
+    assert robin.median_2q_error is not None
+    ideal = next(r for r in browser.rows if r.simulator)
+    assert ideal.median_2q_error is None
+    html = browser._repr_mimebundle_()["text/html"]
+    assert "<td>qrt_robin</td><td>7</td>" in html
+
+
+def test_sorting_on_a_column_reorders_the_table(browser: BackendBrowser) -> None:
+    browser.sort_by, browser.descending = "qubits", True
+    qubits = [r.qubits for r in browser.sorted_rows()]
+    assert qubits == sorted(qubits, reverse=True)
+    browser.sort_by, browser.descending = "median_2q_error", False
+    errors = [r.median_2q_error for r in browser.sorted_rows()]
+    known = [e for e in errors if e is not None]
+    assert errors[: len(known)] == sorted(known)  # simulators (no value) last
+    assert browser._table.value == browser._overview_html()
+
+
+def test_detail_view_has_the_coupling_map_coloured_by_error_and_csv(
+    browser: BackendBrowser, service: Any
+) -> None:
+    browser.selected = "qrt_robin"
+    figure = browser._repr_mimebundle_()[PLOTLY_MIME]
+    config = service.api.backend_configuration("qrt_robin")
+    pairs = {tuple(sorted(p)) for p in config["coupling_map"]}
+    lines = [t for t in figure["data"] if t["mode"] == "lines"]
+    assert sum(t["x"].count(None) for t in lines) == len(pairs)  # every edge drawn once
+    assert len({t["line"]["color"] for t in lines}) > 1  # coloured by error, not uniform
+    (hover,) = [t for t in figure["data"] if t.get("name") == "edges"]
+    assert len(hover["hovertext"]) == len(pairs)
+    assert all("2q error" in text for text in hover["hovertext"])
+    (qubits,) = [t for t in figure["data"] if t["mode"] == "markers+text"]
+    assert len(qubits["x"]) == 7
+
+    rows = list(csv.reader(io.StringIO(browser.to_csv("qrt_robin"))))
+    assert rows[0][0] == "qubit"
+    assert len(rows) == 8
+    browser.offer_csv()
+    link = browser._csv_link.value
+    assert 'download="qrt_robin_gates.csv"' in link
+    encoded = link.split("base64,")[1].split('"')[0]
+    assert base64.b64decode(encoded).decode() == browser.to_csv()
+    with pytest.raises(ValueError, match="choose one of"):
+        browser.to_csv("no_such_device")
