@@ -36,7 +36,7 @@ from .account_check import (
 from .callers import Caller, QRTHandler, callers
 from .vault import LOCAL, AccountTaken, AccountUnknown, VaultRefused
 
-__all__ = ["AccountHandler", "AccountsHandler"]
+__all__ = ["AccountHandler", "AccountsHandler", "account_fields"]
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _optional_str(body: dict[str, Any], field: str) -> str | None:
     return value.strip()
 
 
-def _parsed(body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def account_fields(body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The ``Account`` arguments of a POST body and its ``set_default``, or a 400."""
     unknown = sorted(str(key) for key in body if key not in _FIELDS)
     if unknown:
@@ -138,7 +138,7 @@ class AccountsHandler(QRTHandler):
         """Check a new account's key and instance, then save it; 201 with its summary."""
         qrt = self.qrt
         vault = qrt.vault
-        fields, set_default = _parsed(self.json_body())
+        fields, set_default = account_fields(self.json_body())
         try:
             vault.check_new_name(fields["name"])
         except (VaultRefused, AccountTaken, InvalidInputError) as exc:

@@ -52,7 +52,7 @@ export async function submit(model, key, env) {
     channel: model.get("channel"),
     instance: model.get("instance") || null,
     token: key,
-    set_as_default: model.get("set_default"),
+    set_default: model.get("set_default"),
   };
   let response;
   try {
