@@ -32,7 +32,7 @@ from jupyter_qrt.runtime.accounts import CRN, Account
 from jupyter_qrt.runtime.accounts.crn import is_crn
 from jupyter_qrt.runtime.errors import AuthError, QRTError, TransportError
 from jupyter_qrt.runtime.http.auth import IAMAuth
-from jupyter_qrt.runtime.http.platform import Instance, list_instances
+from jupyter_qrt.runtime.http.platform import Instance, list_instances, preferred_instances
 from jupyter_qrt.runtime.http.transport import RetryPolicy
 
 from .upstream import UpstreamRefused, host_allowed, host_of
@@ -185,7 +185,12 @@ def _resolved(account: Account, instances: list[Instance]) -> CheckedAccount:
         chosen = matches[0]
         message = f"Using the instance {chosen.name!r} ({chosen.plan} plan)."
     else:
-        chosen = _preferred(account, instances)[0]
+        chosen = preferred_instances(
+            instances,
+            region=account.region,
+            tags=account.tags,
+            plans_preference=account.plans_preference,
+        )[0]
         message = (
             f"No instance given: picked {chosen.name!r} ({chosen.plan} plan, {chosen.crn}) of "
             f"the {len(instances)} this key can use. Add the account with an instance to "
@@ -198,17 +203,3 @@ def _resolved(account: Account, instances: list[Instance]) -> CheckedAccount:
         plan=chosen.plan,
         message=message,
     )
-
-
-def _preferred(account: Account, found: list[Instance]) -> list[Instance]:
-    """The instances in the order ``RuntimeService`` picks from (``_preferred`` there)."""
-    out = list(found)
-    if account.region:
-        out = [i for i in out if i.region == account.region] or out
-    if account.tags:
-        out = [i for i in out if set(account.tags) & set(i.tags)] or out
-    plans = [p.lower() for p in (account.plans_preference or [])]
-    if plans:
-        rank = {p: n for n, p in enumerate(plans)}
-        out.sort(key=lambda i: rank.get(i.plan.lower(), len(plans)))
-    return out

@@ -20,7 +20,7 @@ from jupyter_qrt.runtime.accounts.crn import is_crn
 from jupyter_qrt.runtime.errors import BackendNotFoundError, InvalidInputError, QRTError
 from jupyter_qrt.runtime.http.auth import IAMAuth, RuntimeAuth
 from jupyter_qrt.runtime.http.jupyter import server_directory
-from jupyter_qrt.runtime.http.platform import Instance, list_instances
+from jupyter_qrt.runtime.http.platform import Instance, list_instances, preferred_instances
 from jupyter_qrt.runtime.http.rest import RuntimeAPI
 from jupyter_qrt.runtime.http.transport import Transport
 
@@ -146,7 +146,13 @@ class RuntimeService:
                     "Pass the instance's name or CRN."
                 )
             return matches[0].crn
-        candidates = self._preferred(found)
+        account = self._account
+        candidates = preferred_instances(
+            found,
+            region=account.region,
+            tags=account.tags,
+            plans_preference=account.plans_preference,
+        )
         chosen = candidates[0]
         logger.warning(
             "No instance given: using %r (%s plan, CRN %s). Pass instance=... or save it "
@@ -156,20 +162,6 @@ class RuntimeService:
             chosen.crn,
         )
         return chosen.crn
-
-    def _preferred(self, found: list[Instance]) -> list[Instance]:
-        account = self._account
-        out = list(found)
-        if account.region:
-            out = [i for i in out if i.region == account.region] or out
-        if account.tags:
-            out = [i for i in out if set(account.tags) & set(i.tags)] or out
-        plans = [p.lower() for p in (account.plans_preference or [])]
-        if plans:
-            rank = {p: n for n, p in enumerate(plans)}
-            out.sort(key=lambda i: rank.get(i.plan.lower(), len(plans)))
-        # Otherwise list_instances' order stands: free plans first, as the official client picks.
-        return out
 
     def instances(self, *, refresh: bool = False) -> list[Instance]:
         """Instances the API key can use (IBM Cloud Global Search and Catalog)."""

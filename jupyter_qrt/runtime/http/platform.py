@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -29,7 +29,7 @@ from jupyter_qrt.runtime.errors import (
 
 from .transport import RetryPolicy, Transport
 
-__all__ = ["PRICING_ORDER", "Instance", "list_instances"]
+__all__ = ["PRICING_ORDER", "Instance", "list_instances", "preferred_instances"]
 
 logger = logging.getLogger(__name__)
 
@@ -238,3 +238,28 @@ def _dig(entry: dict[str, Any], *keys: str) -> str:
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, str) else ""
+
+
+def preferred_instances(
+    found: Sequence[Instance],
+    *,
+    region: str | None = None,
+    tags: Sequence[str] | None = None,
+    plans_preference: Sequence[str] | None = None,
+) -> list[Instance]:
+    """``found`` in the order an instance is picked from when none is given.
+
+    Those in ``region`` and with one of ``tags`` first (when any are), then by the account's
+    ``plans_preference``; otherwise :func:`list_instances`' order stands (free plans first, as
+    the official client picks).
+    """
+    out = list(found)
+    if region:
+        out = [i for i in out if i.region == region] or out
+    if tags:
+        out = [i for i in out if set(tags) & set(i.tags)] or out
+    plans = [p.lower() for p in (plans_preference or [])]
+    if plans:
+        rank = {p: n for n, p in enumerate(plans)}
+        out.sort(key=lambda i: rank.get(i.plan.lower(), len(plans)))
+    return out
