@@ -107,6 +107,10 @@ class _TextMonitor:
         if self._handle is not None:
             self._handle.update(self)
 
+    def refresh(self) -> None:
+        """Show the job's status as the service has it now."""
+        self.update(self.job.status())
+
     def follow(self) -> None:
         """Keep the line current from a background thread until the job ends (bounded)."""
         thread = threading.Thread(target=self._poll, name="qrt-job-monitor", daemon=True)
@@ -126,15 +130,16 @@ class _TextMonitor:
 
 
 def job_monitor(job: Any, *, service: Any = None, follow: bool = False) -> Any:
-    """Show a live status of ``job``; the object returned has ``update(status)``.
+    """Show a live status of ``job``; the object returned has ``refresh()``.
 
     ``follow``: keep it updating from a background thread (for ``--no-wait``); the widget
-    does this by itself.
+    does this by itself (the kernel's shared poller). Either way the display is updated in
+    place when the job ends, so a saved notebook shows the final state, not "Queued".
     """
     widget = _widget("job_monitor")
     if widget is not None:
         monitor = widget(job, service=service)
-        show(monitor)
+        monitor.show()  # keeps the display handle: the final state replaces the first render
         return monitor
     monitor = _TextMonitor(job)
     if follow:
