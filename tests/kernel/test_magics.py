@@ -350,3 +350,27 @@ def test_load_ext_imports_nothing_heavy() -> None:
     ).stdout
     # IPython itself imports none of these either; the magics load qiskit on first use.
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_without_the_widgets_plain_text_shows_the_same_values(
+    shell: Any, capsys: Any, shown: Shown, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_qrt.kernel import display
+
+    monkeypatch.setattr(display, "_widget", lambda name: None)  # no ipywidgets in this kernel
+    run(shell, capsys, "%qrt_login")
+    shown.clear()
+    result, _, err = run(shell, capsys, f"%%sampler --backend {IDEAL} --shots {SHOTS}\n{BELL}")
+    assert result.success, err
+    counts = result.result[0].data.meas.get_counts()
+    assert set(counts) <= {"00", "11"}
+    (table,) = [o["text/html"] for o in shown.outputs() if "<td>" in o.get("text/html", "")]
+    for outcome, count in counts.items():
+        assert f"<td>{outcome}</td><td>{count}</td>" in table
+    (monitor,) = shown.monitors()
+    assert monitor["text/plain"].endswith(": DONE")
+    shown.clear()
+    result, _, err = run(shell, capsys, f"%%sampler --backend {IDEAL} --no-wait\n{BELL}")
+    assert result.success, err
+    result.result.wait(timeout=120)
+    _wait_for(lambda: shown.monitors()[0]["text/plain"].endswith(": DONE"))
