@@ -308,6 +308,10 @@ def test_default_backend_is_the_least_busy_device_and_several_circuits_run(
     ones = bars(widget.figure_json())
     assert sum(ones.values()) == 50
     assert max(ones, key=lambda k: ones[k]) == "1"  # mostly |1> on a noisy device
+    # A saved notebook has no picker: its table holds both circuits' counts.
+    for pub in result.result:
+        for outcome, count in pub.data.meas.get_counts().items():
+            assert f"<td>{outcome}</td><td>{count}</td>" in histogram["text/html"]
 
 
 def test_qasm3_cell_circuit_variable_and_observables_variable(shell: Any, capsys: Any) -> None:
