@@ -117,6 +117,8 @@ class _TextMonitor:
         thread.start()
 
     def _poll(self) -> None:
+        from jupyter_qrt.runtime.facade.job_status import FINAL_STATUSES
+
         deadline = time.monotonic() + MONITOR_MAX_SECONDS
         while time.monotonic() < deadline:
             try:
@@ -124,7 +126,8 @@ class _TextMonitor:
             except Exception:  # the service went away: the line keeps its last state
                 return
             self.update(status)
-            if self.job.in_final_state():
+            # The status just shown decides: a second read could be the end, never shown.
+            if status in FINAL_STATUSES:
                 return
             time.sleep(MONITOR_POLL_SECONDS)
 
