@@ -107,12 +107,18 @@ class _TextMonitor:
         if self._handle is not None:
             self._handle.update(self)
 
+    def refresh(self) -> None:
+        """Show the job's status as the service has it now."""
+        self.update(self.job.status())
+
     def follow(self) -> None:
         """Keep the line current from a background thread until the job ends (bounded)."""
         thread = threading.Thread(target=self._poll, name="qrt-job-monitor", daemon=True)
         thread.start()
 
     def _poll(self) -> None:
+        from jupyter_qrt.runtime.facade.job_status import FINAL_STATUSES
+
         deadline = time.monotonic() + MONITOR_MAX_SECONDS
         while time.monotonic() < deadline:
             try:
@@ -120,21 +126,23 @@ class _TextMonitor:
             except Exception:  # the service went away: the line keeps its last state
                 return
             self.update(status)
-            if self.job.in_final_state():
+            # The status just shown decides: a second read could be the end, never shown.
+            if status in FINAL_STATUSES:
                 return
             time.sleep(MONITOR_POLL_SECONDS)
 
 
 def job_monitor(job: Any, *, service: Any = None, follow: bool = False) -> Any:
-    """Show a live status of ``job``; the object returned has ``update(status)``.
+    """Show a live status of ``job``; the object returned has ``refresh()``.
 
     ``follow``: keep it updating from a background thread (for ``--no-wait``); the widget
-    does this by itself.
+    does this by itself (the kernel's shared poller). Either way the display is updated in
+    place when the job ends, so a saved notebook shows the final state, not "Queued".
     """
     widget = _widget("job_monitor")
     if widget is not None:
         monitor = widget(job, service=service)
-        show(monitor)
+        monitor.show()  # keeps the display handle: the final state replaces the first render
         return monitor
     monitor = _TextMonitor(job)
     if follow:

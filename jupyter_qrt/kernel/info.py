@@ -118,18 +118,18 @@ def jobs(limit: int = 10) -> None:
 def job(job_id: str) -> Any:
     """Reopen a job by id (also one from before a kernel restart): status, then its result.
 
-    Returns the ``PrimitiveResult`` of a finished job, else the job.
+    Shows the job monitor (its states, time in each, usage; it keeps following a job that has
+    not ended) and, for a finished job, its histogram or expectation values. Returns the
+    ``PrimitiveResult`` of a finished job, else the job.
     """
     service = current().service
     found = service.job(job_id)
     status = found.status()
-    print(
-        f"Job {found.job_id()} ({found.program_id or 'unknown program'}) on "
-        f"{found.backend_name}: {status.value}"
-    )
+    print(f"Job {found.job_id()} ({found.program_id or 'unknown program'}) on {found.backend_name}")
+    monitor = display.job_monitor(found, service=service, follow=not found.in_final_state())
     if not found.in_final_state():
-        display.job_monitor(found, service=service, follow=True)
         return found
+    monitor.refresh()
     if status.value != "DONE":
         print(found.error_message() or "The job has no result.")
         return found

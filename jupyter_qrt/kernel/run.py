@@ -111,6 +111,9 @@ def _finish(job: Any, connection: Connection, wait: bool) -> Any:
     # The widget follows the job by itself; the text monitor is updated from here.
     update = getattr(monitor, "update", None)
     job.wait(callback=(lambda _job, status: update(status)) if callable(update) else None)
+    # The job has ended: show it now, from this cell, rather than when the poller next looks
+    # (its update could arrive after the cell, where a saved notebook would not keep it).
+    monitor.refresh()
     return job.result()
 
 
@@ -252,5 +255,16 @@ def estimator(
     job = primitive.run(pubs, precision=precision)
     result = _finish(job, connection, wait)
     if wait:
-        display.expectation_plot(result, parameter_values=values)
+        display.expectation_plot(result, parameter_values=_sweep_axis(values))
     return result
+
+
+def _sweep_axis(values: Any) -> Any:
+    """The x axis of a sweep: the swept values of a one-parameter sweep, else ``None``.
+
+    ``values`` has shape ``(n, num_parameters)``; the plot takes one value per point, so a
+    sweep of several parameters (or a grid) is shown point by point instead.
+    """
+    if values is None or values.ndim != 2 or values.shape[1] != 1:
+        return None
+    return values[:, 0]

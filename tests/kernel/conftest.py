@@ -83,3 +83,71 @@ def shell(local_service: LocalService) -> Iterator[Any]:
             connection._current.close()
             connection._current = None
         InteractiveShell.clear_instance()
+
+
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+class Shown:
+    """What the shell displayed, as a frontend keeps it: each display id's latest bundle.
+
+    Installed as the shell's display publisher; it records every ``display_data`` and
+    ``update_display_data`` (also from the poller's thread) and still prints ``text/plain``.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        from IPython.core.displaypub import DisplayPublisher
+
+        records: list[dict[str, Any]] = []
+        self.records = records
+
+        class Recorder(DisplayPublisher):  # type: ignore[misc]
+            def publish(  # type: ignore[no-untyped-def]
+                self, data, metadata=None, source=None, *, transient=None, update=False, **kw
+            ) -> None:
+                records.append({"data": data, "transient": transient or {}, "update": update})
+                super().publish(data, metadata, transient=transient, update=update, **kw)
+
+        shell.display_pub = Recorder(shell=shell)
+
+    def outputs(self) -> list[dict[str, Any]]:
+        """The outputs as a saved notebook holds them: updates replace their display."""
+        out: list[dict[str, Any]] = []
+        where: dict[str, int] = {}
+        for record in list(self.records):
+            display_id = record["transient"].get("display_id")
+            if record["update"]:
+                if display_id in where:
+                    out[where[display_id]] = record["data"]
+                continue
+            if display_id is not None:
+                where[display_id] = len(out)
+            out.append(record["data"])
+        return out
+
+    def clear(self) -> None:
+        self.records.clear()
+
+    def figures(self) -> list[dict[str, Any]]:
+        """The plotly figures shown (histograms, expectation plots)."""
+        return [o[PLOTLY] for o in self.outputs() if PLOTLY in o]
+
+    def monitors(self) -> list[dict[str, Any]]:
+        """The job monitors' bundles as they are now (text/plain starts with ``Job``)."""
+        return [o for o in self.outputs() if str(o.get("text/plain", "")).startswith("Job ")]
+
+    def updates(self) -> int:
+        """How many displays were updated in place."""
+        return sum(1 for r in self.records if r["update"])
+
+
+@pytest.fixture
+def shown(shell: Any) -> Shown:
+    """Every display of ``shell`` from now on."""
+    return Shown(shell)
+
+
+def bars(figure: dict[str, Any]) -> dict[str, float]:
+    """Outcome -> height of a one-series histogram figure."""
+    (trace,) = figure["data"]
+    return dict(zip(trace["x"], trace["y"], strict=True))

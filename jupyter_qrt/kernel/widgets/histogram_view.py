@@ -19,6 +19,8 @@ from .histogram_data import Aggregate, aggregate, outcome_counts, read_series
 __all__ = ["Histogram", "histogram_figure"]
 
 _DEFAULT_TOP_K = 32
+#: Most tables (PUB and register) the saved text and HTML hold.
+_SAVED_VIEWS = 16
 
 
 def histogram_figure(
@@ -103,6 +105,7 @@ class Histogram(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
         w.link((self._reg_pick, "value"), (self, "register"))
         self._cache: dict[tuple[int, str], list[Any]] = {}
         self._last: tuple[tuple[Any, ...], Aggregate] | None = None
+        self._saved: dict[tuple[Any, ...], tuple[str, Aggregate]] = {}
         self.observe(self._redraw, ["probabilities", "top_k", "reverse_bits", "register"])
         self.observe(lambda _c: self._set_registers(), "pub")
         self._redraw()
@@ -155,8 +158,9 @@ class Histogram(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
 
         return go.Figure(self.figure_json())
 
-    def _title(self, agg: Aggregate) -> str:
-        where = f"PUB {self.pub}, register {self.register}"
+    def _title(self, agg: Aggregate, pub: int | None = None, register: str | None = None) -> str:
+        pub = self.pub if pub is None else pub
+        where = f"PUB {pub}, register {self.register if register is None else register}"
         shots = ", ".join(str(t) for t in agg.totals)
         return f"{where}: {shots} shots, {agg.distinct} distinct outcomes"
 
@@ -174,24 +178,61 @@ class Histogram(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
             else ""
         )
 
-    def _fallback_text(self) -> str:
+    def _views(self) -> list[tuple[str, Aggregate]]:
+        """(title, bars) of what the saved notebook shows: the drawn PUB first, then the others.
+
+        The figure draws one PUB and register at a time (the pickers choose); a saved notebook
+        has no pickers, so its text and HTML also hold every other PUB's registers (at most
+        :data:`_SAVED_VIEWS` tables), with the same top k, bit order and counts/probabilities.
+        """
         agg = self.aggregate()
-        lines = [self._title(agg)]
-        for label, values in zip(self._labels, agg.values, strict=True):
-            cells = ", ".join(
-                f"{o}: {v:.4g}" if self.probabilities else f"{o}: {int(v)}"
-                for o, v in zip(agg.outcomes, values, strict=True)
-            )
-            lines.append(f"{label}: {cells}")
+        views = [(self._title(agg), agg)]
+        style = (self.top_k, self.probabilities, self.reverse_bits)
+        for pub in range(min(len(s.pubs) for s in self._series)):
+            for register in self._series[0].pubs[pub]:
+                if (pub, register) == (self.pub, self.register):
+                    continue
+                if len(views) >= _SAVED_VIEWS:
+                    return views
+                key = (pub, register, *style)
+                if key not in self._saved:
+                    counts = [
+                        outcome_counts(s.pubs[pub].get(register, next(iter(s.pubs[pub].values()))))
+                        for s in self._series
+                    ]
+                    other = aggregate(
+                        counts,
+                        top_k=self.top_k,
+                        probabilities=self.probabilities,
+                        reverse_bits=self.reverse_bits,
+                    )
+                    self._saved[key] = (self._title(other, pub, register), other)
+                views.append(self._saved[key])
+        return views
+
+    def _fallback_text(self) -> str:
+        lines: list[str] = []
+        for title, agg in self._views():
+            if lines:
+                lines.append("")
+            lines.append(title)
+            for label, values in zip(self._labels, agg.values, strict=True):
+                cells = ", ".join(
+                    f"{o}: {v:.4g}" if self.probabilities else f"{o}: {int(v)}"
+                    for o, v in zip(agg.outcomes, values, strict=True)
+                )
+                lines.append(f"{label}: {cells}")
         return "\n".join(lines)
 
     def _fallback_html(self) -> str:
-        agg = self.aggregate()
-        rows = [
-            [o, *(f"{v[i]:.4g}" if self.probabilities else int(v[i]) for v in agg.values)]
-            for i, o in enumerate(agg.outcomes)
-        ]
-        return html_table(["outcome", *self._labels], rows, caption=self._title(agg))
+        tables = []
+        for title, agg in self._views():
+            rows = [
+                [o, *(f"{v[i]:.4g}" if self.probabilities else int(v[i]) for v in agg.values)]
+                for i, o in enumerate(agg.outcomes)
+            ]
+            tables.append(html_table(["outcome", *self._labels], rows, caption=title))
+        return "".join(tables)
 
     def _fallback_figure(self) -> Any:
         return self.figure_json()

@@ -3,11 +3,16 @@
 Live updates come from the kernel's shared :mod:`poller` (never a poller per widget). Times in each
 state come from the service's timestamps when it gives them (``created``, and the metrics'
 ``running``/``finished`` once the job ends), else from when this kernel first saw each state.
+
+A monitor shown with :meth:`JobMonitor.show` keeps its IPython display handle and, when the job
+reaches a final state, updates that display: a saved notebook's ``text/plain`` and ``text/html``
+then hold the final state and the time in each state, not the "Queued" of the first render.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -94,6 +99,9 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
         self._details: dict[str, Any] = dict(getattr(job, "details", {}) or {})
         self._metrics: dict[str, Any] = {}
         self._seen: dict[JobStatus, float] = {}  # state -> when this kernel first saw it
+        self._lock = threading.RLock()  # the poller's thread and the kernel's both apply
+        self._display: Any = None  # IPython DisplayHandle once shown
+        self._source = source
         self._header = w.HTML()
         self._table = w.HTML()
         self._explain = w.HTML(f"<small>{esc(RUNNING_MEANS)}</small>")
@@ -103,9 +111,9 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
         super().__init__(
             children=[self._header, self._table, self._explain, self._footer, self._cancel]
         )
-        self._apply(self._details or {"state": {"status": "Queued"}}, {})
         self._poller = poller or shared_poller()
         self._handle: int | None = None
+        self._apply(self._details or {"state": {"status": "Queued"}}, {})
         if self.status not in FINAL_STATUSES:
             self._handle = self._poller.watch(job.job_id(), source, self._on_update)
         else:  # ended before we looked: one read of its timestamps and usage, no watch
@@ -119,16 +127,52 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
         """The job this monitor shows."""
         return self._job
 
+    def show(self) -> Any:
+        """Display the monitor and keep its handle, so its final state replaces the first render.
+
+        Returns the IPython ``DisplayHandle``.
+        """
+        from IPython.display import display
+
+        self._display = display(self, display_id=True)  # type: ignore[no-untyped-call]
+        return self._display
+
+    def refresh(self) -> None:
+        """Apply the job's details now (the caller waited for the job, e.g. ``job.wait()``).
+
+        Reads the job's own details (one ``GET /jobs/{id}`` unless the job object already holds
+        its final state) and, once final, its metrics; a final state stops the poller's watch.
+        """
+        with self._lock:
+            if self.status in FINAL_STATUSES and self._metrics:
+                return  # the end and its metrics are shown already
+        details = self._job.refresh() if callable(getattr(self._job, "refresh", None)) else {}
+        if not details.get("state"):
+            return
+        metrics: dict[str, Any] = {}
+        if status_from_api(details) in FINAL_STATUSES:
+            try:
+                metrics = self._source.final_metrics(self._job.job_id())
+            except Exception as exc:
+                logger.warning("Could not read metrics of job %s: %s", self._job.job_id(), exc)
+        self._on_update(JobUpdate(self._job.job_id(), details, metrics))
+
     # -- updates ------------------------------------------------------------------------------
 
     def _on_update(self, update: JobUpdate) -> None:
-        if self.status in FINAL_STATUSES and not update.final:
-            # The service may report a just-cancelled job as running for a moment: an end the
-            # monitor already knows is never undone.
-            return
-        self._apply(update.details, update.metrics)
+        with self._lock:
+            if self.status in FINAL_STATUSES and not update.final:
+                # The service may report a just-cancelled job as running for a moment: an end
+                # the monitor already knows is never undone.
+                return
+            self._apply(update.details, update.metrics)
 
     def _apply(self, details: dict[str, Any], metrics: dict[str, Any]) -> None:
+        with self._lock:
+            self._apply_locked(details, metrics)
+
+    def _apply_locked(self, details: dict[str, Any], metrics: dict[str, Any]) -> None:
+        was = self.status
         self._details = dict(details)
         if metrics:
             self._metrics = dict(metrics)
@@ -147,6 +191,16 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
                 self.error = f"Error code {code}: {text}" if code is not None else text
         self.status = status.value
         self._render()
+        if status in FINAL_STATUSES:
+            if self._display is not None and (was != status.value or metrics):
+                # The saved notebook keeps the last display of this output: make it the end.
+                try:
+                    self._display.update(self)
+                except Exception as exc:  # no frontend any more: the live widget is current
+                    logger.debug("Could not update the display of job %s: %s", self._job, exc)
+            if self._handle is not None:  # the end is shown: no more polling
+                self._poller.unwatch(self._handle)
+                self._handle = None
 
     def _durations(self, status: JobStatus, now: float) -> dict[str, float]:
         stamps = self._metrics.get("timestamps") or {}
