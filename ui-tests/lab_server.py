@@ -224,6 +224,38 @@ class LabServer:
         for kernel in self.get("/api/kernels"):
             self.delete(f"/api/kernels/{kernel['id']}")
 
+    @property
+    def local_data_dir(self) -> Path:
+        """The embedded local service's data dir (``<data dir>/jupyter-qrt/local``)."""
+        return self.data_dir / "jupyter-qrt" / "local"
+
+    def create_local_key(self, name: str, instance: str = "local") -> str:
+        """A new API key of the embedded local service (``jupyter-qrt keys create``), which
+        runs meanwhile: the command only writes the database."""
+        created = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jupyter_qrt.local.cli",
+                "keys",
+                "create",
+                "--instance",
+                instance,
+                "--name",
+                name,
+                "--data-dir",
+                str(self.local_data_dir),
+            ],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if created.returncode != 0:
+            raise RuntimeError(f"jupyter-qrt keys create failed: {created.stderr.strip()}")
+        return created.stdout.strip()
+
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after a bound); idempotent."""
         process, self._process = self._process, None
