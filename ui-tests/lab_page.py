@@ -206,7 +206,8 @@ def storage_of(page: Page) -> str:
 
 @dataclass
 class ReceivedTraffic:
-    """Every response body and websocket frame the page received, kept as it arrives.
+    """Every response body, websocket frame and server-sent event the page received, kept as
+    it arrives.
 
     A body is read when its request finished (so large script bundles are read before the
     browser may drop them from its buffer); a response whose body cannot be read (a redirect,
@@ -215,12 +216,22 @@ class ReceivedTraffic:
 
     bodies: list[tuple[str, bytes]] = field(default_factory=list)
     frames: list[tuple[str, bytes]] = field(default_factory=list)
+    events: list[tuple[str, bytes]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
 
     def attach(self, page: Page) -> ReceivedTraffic:
         page.on("requestfinished", self._on_finished)
         page.on("websocket", self._on_websocket)
+        # A server-sent event stream (the sidebar's jobs/events) never finishes, so its body is
+        # never readable: its messages come from the DevTools protocol as they arrive.
+        devtools = page.context.new_cdp_session(page)
+        devtools.on("Network.eventSourceMessageReceived", self._on_event)
+        devtools.send("Network.enable")
         return self
+
+    def _on_event(self, message: dict[str, Any]) -> None:
+        data = f"{message.get('eventName', '')}\n{message.get('data', '')}"
+        self.events.append((f"event-stream {message.get('requestId', '')}", data.encode()))
 
     def _on_finished(self, request: Request) -> None:
         response = request.response()
@@ -239,6 +250,7 @@ class ReceivedTraffic:
         socket.on("framereceived", keep)
 
     def containing(self, secret: str) -> list[str]:
-        """The URLs of the bodies and frames that contain ``secret``."""
+        """The URLs of the bodies, frames and events that contain ``secret``."""
         needle = secret.encode()
-        return [url for url, data in [*self.bodies, *self.frames] if needle in data]
+        received = [*self.bodies, *self.frames, *self.events]
+        return [url for url, data in received if needle in data]
