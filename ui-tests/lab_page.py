@@ -176,20 +176,27 @@ def save_notebook(page: Page, path: Path, timeout_ms: int = 30_000) -> dict[str,
 
 def post_json(page: Page, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """``POST`` JSON from the page's own context, as the extension's widgets do: the session
-    cookie and the ``_xsrf`` cookie echoed in ``X-XSRFToken``. Returns status and body."""
-    result: dict[str, Any] = page.evaluate(
-        """async ([path, body]) => {
-            const xsrf = (document.cookie.match('(^|;)\\\\s*_xsrf=([^;]*)') || [])[2] || '';
-            const response = await fetch(path, {
-                method: 'POST',
-                credentials: 'same-origin',
-                headers: {'Content-Type': 'application/json', 'X-XSRFToken': xsrf},
-                body: JSON.stringify(body),
-            });
-            return {status: response.status, body: await response.text()};
-        }""",
-        [path, body],
-    )
+    cookie and the ``_xsrf`` cookie echoed in ``X-XSRFToken``. Returns status and body.
+
+    Returns once the page's ``requestfinished`` event was dispatched, so a
+    :class:`ReceivedTraffic` has read the answer before the page navigates away (a navigation
+    drops the previous document's response bodies)."""
+    with page.expect_request_finished(
+        lambda request: request.method == "POST" and request.url.endswith(path)
+    ):
+        result: dict[str, Any] = page.evaluate(
+            """async ([path, body]) => {
+                const xsrf = (document.cookie.match('(^|;)\\\\s*_xsrf=([^;]*)') || [])[2] || '';
+                const response = await fetch(path, {
+                    method: 'POST',
+                    credentials: 'same-origin',
+                    headers: {'Content-Type': 'application/json', 'X-XSRFToken': xsrf},
+                    body: JSON.stringify(body),
+                });
+                return {status: response.status, body: await response.text()};
+            }""",
+            [path, body],
+        )
     return result
 
 

@@ -88,7 +88,7 @@ def test_the_canary_key_appears_nowhere_after_a_job_and_a_save(
         assert canary not in storage_of(page)
         assert canary not in page.content()
         # Everything the browser received, the POST's answer included.
-        assert any("/jupyter-qrt/accounts" in url for url, _ in traffic.bodies)
+        assert any("/jupyter-qrt/accounts" in url for url, _ in traffic.bodies), traffic.unreadable
         assert traffic.frames, "no kernel websocket frame was captured"
         assert traffic.containing(canary) == []
     finally:
