@@ -15,11 +15,12 @@ LAB_PORT ?= 8888
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup lab test lint format contracts typecheck pytest bench clean
+.PHONY: help setup lab test lint format contracts typecheck pytest chromium ui-tests bench clean
 
 help:
 	@echo "make lab    set everything up and open JupyterLab on notebooks/"
 	@echo "make test   set everything up and run every check"
+	@echo "make ui-tests  only the browser tests (a real JupyterLab driven in Debian chromium)"
 	@echo "make bench  run the benchmarks (prints tables; not part of make test)"
 
 # The venv is rebuilt when pyproject.toml changes. uv installs in seconds; --compile-bytecode
@@ -54,7 +55,29 @@ typecheck: setup
 pytest: setup
 	$(PY) -m pytest -p no:cacheprovider
 
-test: lint contracts typecheck pytest
+# The browser tests drive Debian's chromium with Playwright (never Playwright's own download).
+# Installing it needs root; anyone else is told the one command to run.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make: $(CHROMIUM) is missing and installing it needs root; run" >&2; \
+			echo "  sudo apt-get install -y --no-install-recommends chromium" >&2; \
+			echo "then run make again" >&2; \
+			exit 1; \
+		fi; \
+		echo "make: installing Debian chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+# Their own pytest run (ui-tests/pytest.ini): pytest-jupyter and Playwright's event loop do not
+# mix in one process. Exit code 5 (nothing collected) fails like any other.
+ui-tests: setup chromium
+	$(PY) -m pytest ui-tests
+
+test: lint contracts typecheck pytest ui-tests
 	@echo "make test: every check passed"
 
 bench: setup
