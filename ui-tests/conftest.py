@@ -44,6 +44,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 LABEXTENSION = "jupyter-qrt"
+PACED_DEVICE = "qrt_robin"
+"""The device the embedded service paces (30 x its device time): the cancel scenario runs there."""
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +74,8 @@ def lab(session_dir: Path, upstream: LocalService) -> Iterator[LabServer]:
         {
             "allowed_hosts": [*DEFAULT_ALLOWED_HOSTS, f"127.0.0.1:{upstream.port}"],
             "local_workers": 1,  # 2 cores shared by the server, a kernel and chromium
+            # One paced device, so the cancel scenario meets a job that runs for a while.
+            "local_pacing": {PACED_DEVICE: 30.0},
             "watcher_interval": 1.0,
         },
     )

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PACED_DEVICE
 from lab_page import (
     KERNEL_START_MS,
     ReceivedTraffic,
@@ -30,8 +31,6 @@ from lab_page import (
 from lab_server import LabServer
 from playwright.sync_api import Locator, Page, expect
 
-from jupyter_qrt.server.app import QRTExtension
-
 pytestmark = pytest.mark.sidebar
 
 IDEAL = "qrt_ideal_simulator"
@@ -40,9 +39,6 @@ BUILTIN_DEVICES = ("qrt_wren", "qrt_robin", "qrt_kestrel", "qrt_pelican", "qrt_g
 SIDEBAR_WAIT_MS = 60_000
 """A job reaches the sidebar through the server's watcher (it polls every second here)."""
 
-PACING_TRAIT = "local_pacing"
-"""The trait that would slow the embedded local service's jobs down enough to cancel one
-while it runs; the cancel scenario skips until ``c.QRTExtension`` has it."""
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -106,16 +102,13 @@ def test_a_job_from_a_notebook_appears_in_the_sidebar_and_completes(
 
 
 def test_cancel_from_the_sidebar_ends_a_running_job(page: Page, lab: LabServer) -> None:
-    if not QRTExtension.class_traits(config=True).get(PACING_TRAIT):
-        pytest.skip(
-            f"c.QRTExtension.{PACING_TRAIT} does not exist yet: without a paced local service "
-            "a Bell job ends in milliseconds, before the sidebar can cancel it"
-        )
+    # The lab's embedded service paces PACED_DEVICE (c.QRTExtension.local_pacing), so the job
+    # holds the device for seconds: long enough to be seen Running and cancelled.
     path = new_notebook(
         lab.notebook_dir / "ui-sidebar-cancel.ipynb",
         "%load_ext jupyter_qrt",
         "%qrt_login local",
-        bell_cell(IDEAL, SHOTS).replace("--shots", "--no-wait --shots", 1),
+        bell_cell(PACED_DEVICE, SHOTS).replace("--shots", "--no-wait --shots", 1),
     )
     open_notebook(page, lab.url, path.name)
     run_all_cells(page)

@@ -28,7 +28,7 @@ from typing import Any
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
-from traitlets import Bool, Dict, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Unicode, Union, default
 
 from jupyter_qrt._version import __version__
 
@@ -121,6 +121,14 @@ class QRTExtension(ExtensionApp):
         "builtin", config=True, help="Devices of the embedded local service (builtin, ...)."
     )
     local_workers = Int(2, config=True, help="Worker processes of the embedded local service.")
+    local_pacing = Union(
+        [Float(), Dict(value_trait=Float())],
+        default_value=0.0,
+        config=True,
+        help="Pacing of the embedded local service (off: 0). A factor for every device, or "
+        "{device: factor}: each job then holds its device for factor x its device time, one at "
+        "a time, so queued and running jobs can be watched and cancelled (teaching, UI tests).",
+    )
     watcher_interval = Float(
         2.0, config=True, help="Seconds between the job watcher's polls of an account."
     )
@@ -160,6 +168,7 @@ class QRTExtension(ExtensionApp):
             Path(self.local_data_dir or self._default_local_data_dir()),
             catalog=self.local_catalog,
             workers=self.local_workers,
+            pacing=self.local_pacing,
             enabled=self.local_service,
             on_ready=self.update_kernel_env,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,8 @@ class EmbeddedLocal:
         Devices served (a name of ``jupyter_qrt.local.server.CATALOG_CHOICES``).
     workers
         Worker processes.
+    pacing
+        Pacing of the service's devices (see :class:`jupyter_qrt.local.workers.pacing.Pacing`).
     enabled
         ``False``: never started; the ``local`` account reports why.
     on_ready
@@ -53,12 +55,14 @@ class EmbeddedLocal:
         *,
         catalog: str,
         workers: int,
+        pacing: float | Mapping[str, float] = 0.0,
         enabled: bool = True,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.catalog = catalog
         self.workers = workers
+        self.pacing = pacing
         self.enabled = enabled
         self._service: LocalService | None = None
         self._error: str | None = None
@@ -80,7 +84,9 @@ class EmbeddedLocal:
 
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            service = LocalService(self.data_dir, catalog=self.catalog, workers=self.workers)
+            service = LocalService(
+                self.data_dir, catalog=self.catalog, workers=self.workers, pacing=self.pacing
+            )
             service.start()
         except Exception as exc:  # reported through status and the local account
             self._error = f"The embedded local service did not start: {exc}"
