@@ -42,8 +42,9 @@ from .inputs import (
     positive_int,
     runnable_circuit,
 )
+from .methods import STATEVECTOR, SimulationPlan
 from .report import ExecutionReport, JobLog, completed_report
-from .simulate import run_shots, simulation_failure
+from .simulate import active_qubits, plan_shots, run_shots, simulation_failure
 
 __all__ = ["DEFAULT_PRECISION", "execute_estimator", "run_estimator"]
 
@@ -168,16 +169,17 @@ def _sampled_expectations(
     shots: int,
     seed: int | None,
     device: Device,
-) -> tuple[FloatArray, FloatArray, list[QuantumCircuit]]:
+) -> tuple[FloatArray, FloatArray, list[QuantumCircuit], SimulationPlan]:
     observables, labels = _terms(pub)
     groups = _qubit_wise_groups(labels)
     measured = [_measurement_circuit(circuit, group) for group in groups]
     # signs[label]: (bindings, shots) array of +-1 eigenvalues of that Pauli term.
     signs: dict[str, npt.NDArray[np.int8]] = {}
     group_of: dict[str, int] = {}
+    batches = [(c, pub.parameter_values) for c in measured]
+    plan = plan_shots(batches, shots, device)
     if measured and pub.parameter_values.size:
-        batches = [(c, pub.parameter_values) for c in measured]
-        bits = run_shots(batches, shots, seed, device)
+        bits = run_shots(batches, shots, seed, device, plan)
         for g, (group, work, group_bits) in enumerate(zip(groups, measured, bits, strict=True)):
             register = work.cregs[-1]
             columns = {q: work.find_bit(register[j]).index for j, q in enumerate(sorted(group))}
@@ -202,7 +204,7 @@ def _sampled_expectations(
         return total
 
     evs, stds = _combine(pub, observables, means, variance)
-    return evs, stds, measured
+    return evs, stds, measured, plan
 
 
 def execute_estimator(
@@ -274,8 +276,9 @@ def execute_estimator(
         shots = shots_of[i]
         if shots is None:
             evs, stds = _exact_expectations(circuit, pub, settings.seed_for(i), device)
+            plan = SimulationPlan(STATEVECTOR, len(active_qubits([circuit])), noisy=False)
         else:
-            evs, stds, run = _sampled_expectations(
+            evs, stds, run, plan = _sampled_expectations(
                 circuit, pub, shots, settings.seed_for(i), device
             )
             executions = shots * int(pub.parameter_values.size)
@@ -288,6 +291,7 @@ def execute_estimator(
             "circuit_metadata": pub.circuit.metadata,
             "resilience": {},
             "num_randomizations": 0,
+            "simulation": plan.metadata(),
         }
         results.append(PubResult(data, metadata=metadata))
     metadata = {

@@ -23,13 +23,16 @@ from jupyter_qrt.local.jobs.request import DEFAULT_SHOTS
 from jupyter_qrt.runtime.wire.result_types import DoubleSliceSpan, ExecutionSpans
 
 from .inputs import RunSettings, device_target, positive_int, runnable_circuit, sampler_pub
+from .methods import SimulationPlan
 from .report import ExecutionReport, JobLog, completed_report
-from .simulate import ShotBits, pack_register, run_shots
+from .simulate import ShotBits, pack_register, plan_shots, run_shots
 
 __all__ = ["DEFAULT_SHOTS", "execute_sampler", "run_sampler"]
 
 
-def _pub_result(circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits) -> SamplerPubResult:
+def _pub_result(
+    circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits, plan: SimulationPlan
+) -> SamplerPubResult:
     shape = tuple(pub.shape)
     registers: dict[str, BitArray] = {}
     for register in circuit.cregs:
@@ -39,7 +42,7 @@ def _pub_result(circuit: QuantumCircuit, pub: SamplerPub, bits: ShotBits) -> Sam
         registers[register.name] = BitArray(packed, register.size)
     return SamplerPubResult(
         DataBin(**registers, shape=shape),
-        metadata={"circuit_metadata": pub.circuit.metadata},
+        metadata={"circuit_metadata": pub.circuit.metadata, "simulation": plan.metadata()},
     )
 
 
@@ -106,15 +109,19 @@ def execute_sampler(
     by_shots: dict[int, list[int]] = {}
     for index, pub in enumerate(coerced):
         by_shots.setdefault(int(pub.shots), []).append(index)
-    for run, (shots, members) in enumerate(by_shots.items()):
-        span_start = datetime.now(UTC)
+    # Every run is planned (and a run too big for memory refused) before any runs.
+    runs = []
+    for shots, members in by_shots.items():
         batches = [(circuits[i], coerced[i].parameter_values) for i in members]
-        bits = run_shots(batches, shots, settings.seed_for(run), device)
+        runs.append((shots, members, batches, plan_shots(batches, shots, device)))
+    for run, (shots, members, batches, plan) in enumerate(runs):
+        span_start = datetime.now(UTC)
+        bits = run_shots(batches, shots, settings.seed_for(run), device, plan)
         span_stop = datetime.now(UTC)
         slices: dict[int, tuple[Any, ...]] = {}
         for i, pub_bits in zip(members, bits, strict=True):
             pub = coerced[i]
-            results[i] = _pub_result(circuits[i], pub, pub_bits)
+            results[i] = _pub_result(circuits[i], pub, pub_bits, plan)
             size = int(pub.parameter_values.size)
             # The shape ends with the shots: IBM's layout, and what the client's span needs.
             slices[i] = ((*pub.shape, shots), slice(0, size), slice(0, shots))

@@ -21,10 +21,18 @@ from qiskit_aer import AerSimulator
 from jupyter_qrt.local.devices import Device
 from jupyter_qrt.local.job_reasons import INTERNAL_ERROR
 
+from .methods import SimulationPlan, plan_simulation
 from .noise import noise_model_for
 from .report import ExecutionError
 
-__all__ = ["ShotBits", "active_qubits", "pack_register", "run_shots", "simulation_failure"]
+__all__ = [
+    "ShotBits",
+    "active_qubits",
+    "pack_register",
+    "plan_shots",
+    "run_shots",
+    "simulation_failure",
+]
 
 ShotBits = npt.NDArray[np.bool_]
 """Shot outcomes: ``(bindings, shots, num_clbits)``, column ``j`` is clbit ``j``."""
@@ -89,28 +97,48 @@ def _bits_of(memory: list[str], num_clbits: int) -> ShotBits:
     return np.unpackbits(raw, axis=1)[:, ::-1][:, :num_clbits].astype(np.bool_)
 
 
+def plan_shots(
+    batches: Sequence[tuple[QuantumCircuit, BindingsArray]], shots: int, device: Device
+) -> SimulationPlan:
+    """The Aer method for :func:`run_shots` of ``batches`` (see :mod:`.methods`).
+
+    Raises
+    ------
+    ExecutionError
+        (1517) The run cannot fit in this machine's memory; nothing ran.
+    """
+    noisy = not device.simulator and bool(device.properties)
+    return plan_simulation([c for c, _ in batches], shots, noisy)
+
+
 def run_shots(
     batches: Sequence[tuple[QuantumCircuit, BindingsArray]],
     shots: int,
     seed: int | None,
     device: Device,
+    plan: SimulationPlan | None = None,
 ) -> list[ShotBits]:
     """Run every binding of every circuit with ``shots`` shots; return the bits per batch.
 
     The device's noise model (none on the ideal simulator) is cut to the qubits the circuits
-    use.
+    use. ``plan`` is the simulation method to use (the stabilizer path of Clifford circuits
+    runs elsewhere); default :func:`plan_shots`.
 
     Raises
     ------
     ExecutionError
-        The simulation failed (too big for memory: reason 1517; anything else: 1500).
+        The run cannot fit in memory (1517, before anything runs); the simulation failed
+        (too big for memory: 1517; anything else: 1500).
     """
     circuits, binds, counts = _experiments(batches)
     bits: list[ShotBits] = []
     if not circuits:
         return [np.zeros((0, shots, c.num_clbits), dtype=np.bool_) for c, _ in batches]
+    plan = plan or plan_shots(batches, shots, device)
     noise_model = noise_model_for(device, active_qubits([c for c, _ in batches]))
-    simulator = AerSimulator(noise_model=noise_model) if noise_model else AerSimulator()
+    options = plan.aer_options()
+    simulator = AerSimulator(noise_model=noise_model, **options) if noise_model else None
+    simulator = simulator or AerSimulator(**options)
     try:
         result = simulator.run(
             circuits,
