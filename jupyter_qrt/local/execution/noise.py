@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from qiskit_aer.noise import NoiseModel, QuantumError, ReadoutError
@@ -43,7 +43,9 @@ _cache: OrderedDict[tuple[str, str], _DeviceNoise] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def noise_model_for(device: Device, qubits: Iterable[int] | None = None) -> NoiseModel | None:
+def noise_model_for(
+    device: Device, qubits: Iterable[int] | None = None, order: Sequence[int] | None = None
+) -> NoiseModel | None:
     """Return the noise model of ``device``, or ``None`` for an ideal simulator.
 
     Parameters
@@ -54,6 +56,10 @@ def noise_model_for(device: Device, qubits: Iterable[int] | None = None) -> Nois
         Only model these qubits (the ones a circuit uses). qiskit-aer hands the whole model to
         its simulator on every run, so a model cut to a circuit's qubits makes runs on large
         devices much cheaper. ``None``: every qubit.
+
+    order
+        Device qubits in the order of a relabelled circuit: device qubit ``order[i]`` is the
+        circuit's qubit ``i`` (overrides ``qubits``). ``None``: device numbering.
 
     Returns
     -------
@@ -74,6 +80,8 @@ def noise_model_for(device: Device, qubits: Iterable[int] | None = None) -> Nois
             noise = _cache.setdefault(key, noise)
             while len(_cache) > _DEVICES_CACHED:
                 _cache.popitem(last=False)
+    if order is not None:
+        return noise.model(tuple(order))
     return noise.model(None if qubits is None else frozenset(qubits))
 
 
@@ -87,10 +95,14 @@ class _DeviceNoise:
     def __init__(self, properties: dict[str, Any]) -> None:
         self.gates, self.readout_errors = _device_errors(properties)
         self.errors: dict[_GateKey, QuantumError | None] = {}
-        self.models: OrderedDict[frozenset[int] | None, NoiseModel] = OrderedDict()
+        self.models: OrderedDict[frozenset[int] | tuple[int, ...] | None, NoiseModel] = (
+            OrderedDict()
+        )
         self.lock = threading.Lock()
 
-    def model(self, keep: frozenset[int] | None) -> NoiseModel:
+    def model(self, keep: frozenset[int] | tuple[int, ...] | None) -> NoiseModel:
+        # A tuple is an order: keep those qubits, and number them by their position in it.
+        label = {q: i for i, q in enumerate(keep)} if isinstance(keep, tuple) else None
         with self.lock:
             model = self.models.get(keep)
             if model is not None:
@@ -98,13 +110,15 @@ class _DeviceNoise:
                 return model
         model = NoiseModel()
         for name, on, key in self.gates:
-            if keep is None or keep.issuperset(on):
+            if keep is None or set(keep).issuperset(on):
                 error = self._error(key)
                 if error is not None:
-                    model.add_quantum_error(error, name, list(on), warnings=False)
+                    where = [label[q] for q in on] if label is not None else list(on)
+                    model.add_quantum_error(error, name, where, warnings=False)
         for qubit, readout in self.readout_errors:
             if keep is None or qubit in keep:
-                model.add_readout_error(readout, [qubit], warnings=False)
+                spot = label[qubit] if label is not None else qubit
+                model.add_readout_error(readout, [spot], warnings=False)
         with self.lock:
             self.models[keep] = model
             while len(self.models) > _MODELS_CACHED_PER_DEVICE:
