@@ -383,11 +383,15 @@ def test_malformed_pubs_and_params_fail_clearly(ideal: Device) -> None:
 def test_a_circuit_too_big_to_simulate_fails_clearly(ideal: Device) -> None:
     circuit = QuantumCircuit(32)
     for qubit in range(32):
-        circuit.rx(0.1 * (qubit + 1), qubit)  # not Clifford: needs the full statevector
+        circuit.rx(0.1 * (qubit + 1), qubit)  # not Clifford
+    for qubit in range(32):
+        for other in range(qubit + 1, 32):
+            circuit.cz(qubit, other)  # entangles across every cut: no matrix product state
     circuit.measure_all()
     error = failure(lambda: run_sampler(ideal, [circuit]))
-    assert "too large to simulate" in error.message
-    assert "fewer active qubits" in error.message
+    assert error.reason_code == 1517
+    assert "32 qubits" in error.message
+    assert "active qubits" in error.message
 
 
 def test_execution_errors_cross_process_boundaries() -> None:

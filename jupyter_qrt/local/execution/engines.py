@@ -20,7 +20,7 @@ from qiskit.primitives.containers.bindings_array import BindingsArray
 from jupyter_qrt.local.devices import Device
 
 from .pauli_noise import pauli_noise_for, pauli_noise_model_for
-from .simulate import ShotBits, active_qubits, run_shots
+from .simulate import ShotBits, active_qubits, plan_shots, run_shots
 from .stabilizer import clifford_bits
 from .twirling import Twirling
 
@@ -34,6 +34,13 @@ STIM_NOISE = {
     True: "Pauli-twirled calibration noise: thermal relaxation + depolarizing per gate as "
     "Pauli channels, readout bit flips at the mean readout error (twirled measurements)",
 }
+
+
+TWIRLED_AER_NOISE = (
+    "Pauli-twirled calibration noise: thermal relaxation + depolarizing per gate as Pauli "
+    "channels on the twirled parts, readout errors"
+)
+"""The ``noise`` of qiskit-aer runs of a job that twirls."""
 
 
 def _simulation(circuit: QuantumCircuit, twirled_measure: bool) -> dict[str, Any]:
@@ -51,7 +58,7 @@ def sample_batches(
     seed: int | None,
     device: Device,
     twirling: Twirling | None = None,
-) -> tuple[list[ShotBits], list[dict[str, Any] | None]]:
+) -> tuple[list[ShotBits], list[dict[str, Any]]]:
     """Sample every binding of every batch ``shots`` times with the fitting simulator.
 
     Parameters
@@ -71,12 +78,12 @@ def sample_batches(
     -------
     (bits, simulations)
         Per batch, its bits ``(bindings, shots, num_clbits)`` and its ``"simulation"``
-        metadata (``None`` for batches qiskit-aer ran).
+        metadata (stim's, or the qiskit-aer plan's).
 
     Raises
     ------
     ExecutionError
-        The simulation failed (see :func:`.simulate.run_shots`).
+        The simulation failed, or cannot fit in memory (see :func:`.simulate.plan_shots`).
     """
     noise = pauli_noise_for(device)
     twirled_measure = twirling is not None and twirling.measure
@@ -86,7 +93,10 @@ def sample_batches(
         fast = [None] * len(batches)
     rest = [batch for batch, bits in zip(batches, fast, strict=True) if bits is None]
     slow: list[ShotBits] = []
+    aer_simulation: dict[str, Any] = {}
     if rest:
+        plan = plan_shots(rest, shots, device)  # a run too big for memory is refused here
+        aer_simulation = plan.metadata()
         if twirling is not None and twirling.enabled and noise is not None:
             model = pauli_noise_model_for(
                 device,
@@ -94,16 +104,17 @@ def sample_batches(
                 gates=twirling.gates,
                 measure=twirling.measure,
             )
-            slow = run_shots(rest, shots, seed, device, noise_model=model)
+            slow = run_shots(rest, shots, seed, device, plan, noise_model=model)
+            aer_simulation["noise"] = TWIRLED_AER_NOISE
         else:
-            slow = run_shots(rest, shots, seed, device)
+            slow = run_shots(rest, shots, seed, device, plan)
     remaining = iter(slow)
     bits: list[ShotBits] = []
-    simulations: list[dict[str, Any] | None] = []
+    simulations: list[dict[str, Any]] = []
     for (circuit, _), sampled in zip(batches, fast, strict=True):
         if sampled is None:
             bits.append(next(remaining))
-            simulations.append(None)
+            simulations.append(dict(aer_simulation))
         else:
             bits.append(sampled)
             simulations.append(_simulation(circuit, twirled_measure))

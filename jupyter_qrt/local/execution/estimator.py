@@ -186,9 +186,8 @@ def _sampled_expectations(
     if measured and pub.parameter_values.size:
         batches = [(c, pub.parameter_values) for c in measured]
         bits, simulations = sample_batches(batches, shots, seed, device, twirling)
-        # Reported when stim ran every basis (the groups' circuits differ only by Cliffords).
-        if all(entry is not None for entry in simulations):
-            simulation = simulations[0]
+        # The groups' circuits differ only by Cliffords: one method ran them all.
+        simulation = simulations[0]
         for g, (group, work, group_bits) in enumerate(zip(groups, measured, bits, strict=True)):
             register = work.cregs[-1]
             columns = {q: work.find_bit(register[j]).index for j, q in enumerate(sorted(group))}
@@ -316,10 +315,8 @@ def execute_estimator(
             "circuit_metadata": pub.circuit.metadata,
             "resilience": {},
             "num_randomizations": randomizations[i],
-            "simulation": simulation_metadata(device, circuit, pub, shots),
+            "simulation": simulation or simulation_metadata(device, circuit, pub, shots),
         }
-        if simulation is not None:
-            metadata["simulation"] = simulation
         results.append(PubResult(data, metadata=metadata))
     metadata = {
         "dynamical_decoupling": {"enable": False},
