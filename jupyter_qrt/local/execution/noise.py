@@ -24,20 +24,16 @@ from qiskit_aer.noise import NoiseModel, QuantumError, ReadoutError
 
 from jupyter_qrt.local.devices import Device
 
-from .gate_errors import coherence_ns, gate_error
+from .calibrated import GateKey, calibrated_gates, readout_pairs
+from .gate_errors import gate_error
 
 __all__ = ["noise_model_for"]
 
 logger = logging.getLogger(__name__)
 
-# Instructions whose calibration entries are not unitary gates: readout is modelled separately,
-# and reset/delay are left ideal.
-_NOT_GATES = frozenset({"measure", "reset", "delay"})
 _DEVICES_CACHED = 16
 _MODELS_CACHED_PER_DEVICE = 32
 
-# What a gate's error is made from: (T1, T2) in ns per qubit, gate_error, gate_length in ns.
-_GateKey = tuple[tuple[tuple[float, float], ...], float, float]
 
 _cache: OrderedDict[tuple[str, str], _DeviceNoise] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -94,7 +90,7 @@ class _DeviceNoise:
 
     def __init__(self, properties: dict[str, Any]) -> None:
         self.gates, self.readout_errors = _device_errors(properties)
-        self.errors: dict[_GateKey, QuantumError | None] = {}
+        self.errors: dict[GateKey, QuantumError | None] = {}
         self.models: OrderedDict[frozenset[int] | tuple[int, ...] | None, NoiseModel] = (
             OrderedDict()
         )
@@ -125,48 +121,22 @@ class _DeviceNoise:
                 self.models.popitem(last=False)
         return model
 
-    def _error(self, key: _GateKey) -> QuantumError | None:
+    def _error(self, key: GateKey) -> QuantumError | None:
         if key not in self.errors:
             self.errors[key] = gate_error(*key)
         return self.errors[key]
 
 
-def _values(entries: list[dict[str, Any]]) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for entry in entries:
-        value = entry.get("value")
-        if isinstance(value, int | float):
-            found[entry["name"]] = float(value)
-    return found
-
-
 def _device_errors(
     properties: dict[str, Any],
-) -> tuple[list[tuple[str, tuple[int, ...], _GateKey]], list[tuple[int, ReadoutError]]]:
+) -> tuple[list[tuple[str, tuple[int, ...], GateKey]], list[tuple[int, ReadoutError]]]:
     """Every calibrated gate with what its error is made from, and every readout error."""
-    qubits = [_values(entries) for entries in properties.get("qubits", [])]
-    coherence = [coherence_ns(q.get("T1", 0.0), q.get("T2", 0.0)) for q in qubits]
-    gates: list[tuple[str, tuple[int, ...], _GateKey]] = []
-    for gate in properties.get("gates", []):
-        name = gate.get("gate", "")
-        if name in _NOT_GATES or name.startswith("measure"):
-            continue
-        values = _values(gate.get("parameters", []))
-        error = max(values.get("gate_error", 0.0), 0.0)
-        length = max(values.get("gate_length", 0.0), 0.0)
-        on = tuple(int(q) for q in gate["qubits"])
-        if (error == 0.0 and length == 0.0) or any(q >= len(coherence) for q in on):
-            continue
-        gates.append((name, on, (tuple(coherence[q] for q in on), error, length)))
+    gates = calibrated_gates(properties)
     readout_errors: list[tuple[int, ReadoutError]] = []
     readout_built: dict[tuple[float, float], ReadoutError] = {}
-    for index, qubit in enumerate(qubits):
-        symmetric = qubit.get("readout_error", 0.0)
-        p1_given_0 = qubit.get("prob_meas1_prep0", symmetric)
-        p0_given_1 = qubit.get("prob_meas0_prep1", symmetric)
-        if p1_given_0 <= 0.0 and p0_given_1 <= 0.0:
+    for index, pair in enumerate(readout_pairs(properties)):
+        if pair[0] <= 0.0 and pair[1] <= 0.0:
             continue
-        pair = (min(p1_given_0, 1.0), min(p0_given_1, 1.0))
         if pair not in readout_built:
             readout_built[pair] = ReadoutError([[1.0 - pair[0], pair[0]], [pair[1], 1.0 - pair[1]]])
         readout_errors.append((index, readout_built[pair]))

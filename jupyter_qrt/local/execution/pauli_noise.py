@@ -10,7 +10,8 @@ noise can run) and for qiskit-aer when the job asks for twirling.
 Derivation, one qubit, gate length ``t``:
 
 - Thermal relaxation (amplitude damping ``gamma = 1 - exp(-t/T1)`` plus pure dephasing down to
-  coherence ``exp(-t/T2)``, T2 capped at 2 T1) has PTM diagonal
+  coherence ``exp(-t/T2)``; T2 capped at T1 for gate noise, as :mod:`.gate_errors` caps it for
+  qiskit-aer, so both forms model the same channel) has PTM diagonal
   ``lambda_X = lambda_Y = exp(-t/T2)``, ``lambda_Z = exp(-t/T1)`` (its affine part, the decay
   towards ``|0>``, is off the diagonal and vanishes under twirling).
 - A Pauli channel ``(p_I, p_X, p_Y, p_Z)`` has ``lambda_X = p_I + p_X - p_Y - p_Z`` and cyclic,
@@ -39,10 +40,10 @@ import numpy as np
 
 from jupyter_qrt.local.devices import Device
 
+from .calibrated import calibrated_gates, readout_pairs
+
 __all__ = ["GateNoise", "PauliNoise", "pauli_noise_for", "pauli_noise_model_for"]
 
-# Instructions whose calibration entries are not unitary gates (as in :mod:`.noise`).
-_NOT_GATES = frozenset({"measure", "reset", "delay"})
 
 _cache: dict[tuple[str, str], PauliNoise] = {}
 _cache_lock = threading.Lock()
@@ -138,48 +139,16 @@ def _gate_noise(
     return GateNoise(relaxation, depolarizing)
 
 
-def _values(entries: list[dict[str, Any]]) -> dict[str, float]:
-    return {
-        entry["name"]: float(entry["value"])
-        for entry in entries
-        if isinstance(entry.get("value"), int | float)
-    }
-
-
 def _build(properties: dict[str, Any]) -> PauliNoise:
-    qubits = [_values(entries) for entries in properties.get("qubits", [])]
-    coherence: list[tuple[float, float]] = []
-    for qubit in qubits:
-        # In ns, as gate lengths; uncalibrated (<= 0) is infinite; T2 capped at 2 T1 (.noise).
-        t1 = qubit.get("T1", 0.0) * 1e3
-        t2 = qubit.get("T2", 0.0) * 1e3
-        t1 = t1 if t1 > 0 else math.inf
-        t2 = t2 if t2 > 0 else math.inf
-        coherence.append((t1, min(t2, 2 * t1)))
     gates: dict[tuple[str, tuple[int, ...]], GateNoise] = {}
     built: dict[tuple[Any, ...], GateNoise | None] = {}
-    for gate in properties.get("gates", []):
-        name = gate.get("gate", "")
-        if name in _NOT_GATES or name.startswith("measure"):
-            continue
-        values = _values(gate.get("parameters", []))
-        error = max(values.get("gate_error", 0.0), 0.0)
-        length = max(values.get("gate_length", 0.0), 0.0)
-        on = tuple(int(q) for q in gate["qubits"])
-        if (error == 0.0 and length == 0.0) or any(q >= len(coherence) for q in on):
-            continue
-        key = (tuple(coherence[q] for q in on), error, length)
+    for name, on, key in calibrated_gates(properties):
         if key not in built:
-            built[key] = _gate_noise(key[0], error, length)
+            built[key] = _gate_noise(*key)
         noise = built[key]
         if noise is not None:
             gates[(name, on)] = noise
-    pairs = []
-    for qubit in qubits:
-        symmetric = qubit.get("readout_error", 0.0)
-        a = min(max(qubit.get("prob_meas1_prep0", symmetric), 0.0), 1.0)
-        b = min(max(qubit.get("prob_meas0_prep1", symmetric), 0.0), 1.0)
-        pairs.append((a, b))
+    pairs = readout_pairs(properties)
     return PauliNoise(gates, tuple((a + b) / 2.0 for a, b in pairs), tuple(pairs))
 
 
