@@ -1,4 +1,4 @@
-"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|server|kernel|all]``.
+"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|scale|server|kernel|all]``.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -12,6 +12,7 @@ SUITES = {
     "client": "benchmarks.client",
     "local": "benchmarks.local",
     "clifford": "benchmarks.clifford",
+    "scale": "benchmarks.scale",
     "server": "benchmarks.server",
     "kernel": "benchmarks.kernel",
 }
