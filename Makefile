@@ -61,7 +61,7 @@ labext: $(LABEXT_BUILT)
 # An editable install got a copy of the extension as shared-data: link it to the build instead,
 # so a rebuild shows up in JupyterLab after a page reload.
 $(LABEXT_LINK): $(STAMP)
-	$(VENV)/bin/jupyter labextension develop --overwrite .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter labextension develop --overwrite .
 	touch $(LABEXT_LINK)
 
 setup: $(STAMP) $(LABEXT_BUILT) $(LABEXT_LINK)

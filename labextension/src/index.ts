@@ -34,6 +34,8 @@ export namespace CommandIDs {
 
 const PLUGIN_ID = 'jupyter-qrt:plugin';
 const CATEGORY = 'Quantum';
+/** The commands take no arguments. */
+const NO_ARGS = { args: { type: 'object' as const, properties: {} } };
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -101,6 +103,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Open the Quantum Sidebar',
       caption: 'Show accounts, devices and jobs of Qiskit Runtime',
       icon: quantumIcon,
+      describedBy: NO_ARGS,
       isEnabled: () => hasSidebar,
       execute: () => {
         if (labShell) {
@@ -113,6 +116,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Log in to IBM Quantum…',
       caption:
         'Add an IBM Quantum account: the key goes to the Jupyter server only',
+      describedBy: NO_ARGS,
       isEnabled: () => model.canLogin || !model.ready,
       execute: async () => {
         await showLoginDialog(model);
@@ -120,6 +124,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Quantum Accounts, Devices and Jobs',
+      describedBy: NO_ARGS,
       execute: () => model.refresh({ jobs: true })
     });
     if (palette) {

@@ -72,8 +72,11 @@ function normalise(points: IPoint[]): IPoint[] {
   const [minX, maxX] = [Math.min(...xs), Math.max(...xs)];
   const [minY, maxY] = [Math.min(...ys), Math.max(...ys)];
   const span = Math.max(maxX - minX, maxY - minY) || 1;
+  // Centre the drawing in the box along its shorter side.
+  const padX = (1 - (maxX - minX) / span) / 2;
+  const padY = (1 - (maxY - minY) / span) / 2;
   return points.map(p => ({
-    x: (p.x - minX) / span,
-    y: (p.y - minY) / span
+    x: padX + (p.x - minX) / span,
+    y: padY + (p.y - minY) / span
   }));
 }
