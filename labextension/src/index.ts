@@ -15,15 +15,13 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { QRTClient } from './api/client';
 import { serverRequester } from './api/connection';
 import { quantumIcon } from './icons';
-import { DEFAULT_REFRESH_SECONDS, QuantumModel } from './model/model';
 import { resultCellSource } from './model/views';
-import { showLoginDialog } from './widgets/login';
-import { QuantumSidebar } from './widgets/sidebar';
-import { QuantumStatus } from './widgets/statusbar';
+import type { QuantumStatus } from './widgets/statusbar';
 
 /** The command ids (also in the DOM contract the UI tests use). */
 export namespace CommandIDs {
@@ -47,16 +45,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     INotebookTracker,
     ISettingRegistry,
-    IStatusBar
+    IStatusBar,
+    ITranslator
   ],
-  activate: (
+  activate: async (
     app: JupyterFrontEnd,
     labShell: ILabShell | null,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
     settingRegistry: ISettingRegistry | null,
-    statusBar: IStatusBar | null
-  ): void => {
+    statusBar: IStatusBar | null,
+    translator: ITranslator | null
+  ): Promise<void> => {
+    const trans = (translator ?? nullTranslator).load('jupyter_qrt');
+    // The widgets load in their own chunk, off JupyterLab's start-up path.
+    const [{ DEFAULT_REFRESH_SECONDS, QuantumModel }, widgets] =
+      await Promise.all([import('./model/model'), import('./widgets')]);
     const model = new QuantumModel(new QRTClient(serverRequester()));
     const { commands, shell } = app;
 
@@ -64,7 +68,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const panel = notebooks?.currentWidget ?? null;
       if (!panel) {
         model.report(
-          'Open a notebook first: the result cell goes into the current notebook.'
+          trans.__(
+            'Open a notebook first: the result cell goes into the current notebook.'
+          )
         );
         return;
       }
@@ -85,11 +91,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       shell.activateById(panel.id);
     };
 
-    const sidebar = new QuantumSidebar(model, {
-      login: () => void commands.execute(CommandIDs.login),
-      insertCell,
-      refresh: () => void commands.execute(CommandIDs.refresh)
-    });
+    const sidebar = new widgets.QuantumSidebar(
+      model,
+      {
+        login: () => void commands.execute(CommandIDs.login),
+        insertCell,
+        refresh: () => void commands.execute(CommandIDs.refresh)
+      },
+      trans
+    );
     let hasSidebar = false;
     try {
       // JupyterLab's left area; Notebook 7's shell has a left area too (in the notebook view).
@@ -100,8 +110,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     commands.addCommand(CommandIDs.openSidebar, {
-      label: 'Open the Quantum Sidebar',
-      caption: 'Show accounts, devices and jobs of Qiskit Runtime',
+      label: trans.__('Open the Quantum Sidebar'),
+      caption: trans.__('Show accounts, devices and jobs of Qiskit Runtime'),
       icon: quantumIcon,
       describedBy: NO_ARGS,
       isEnabled: () => hasSidebar,
@@ -113,17 +123,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     commands.addCommand(CommandIDs.login, {
-      label: 'Log in to IBM Quantum…',
-      caption:
-        'Add an IBM Quantum account: the key goes to the Jupyter server only',
+      label: trans.__('Log in to IBM Quantum…'),
+      caption: trans.__(
+        'Add an IBM Quantum account: the key goes to the Jupyter server only'
+      ),
       describedBy: NO_ARGS,
       isEnabled: () => model.canLogin || !model.ready,
       execute: async () => {
-        await showLoginDialog(model);
+        await widgets.showLoginDialog(model, trans);
       }
     });
     commands.addCommand(CommandIDs.refresh, {
-      label: 'Refresh Quantum Accounts, Devices and Jobs',
+      label: trans.__('Refresh Quantum Accounts, Devices and Jobs'),
       describedBy: NO_ARGS,
       execute: () => model.refresh({ jobs: true })
     });
@@ -142,9 +153,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         return;
       }
-      const item = new QuantumStatus(model, () => {
-        void commands.execute(CommandIDs.openSidebar);
-      });
+      const item = new widgets.QuantumStatus(
+        model,
+        () => void commands.execute(CommandIDs.openSidebar),
+        trans
+      );
       statusItem = item;
       statusBar.registerStatusItem(`${PLUGIN_ID}:status`, {
         item,

@@ -7,6 +7,7 @@
  * and everything but the key filled in again.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { AccountSummary } from '../api/types';
@@ -25,7 +26,7 @@ interface ILoginDraft {
 const MAX_ATTEMPTS = 20;
 
 class LoginForm extends Widget implements Dialog.IBodyWidget<ILoginForm> {
-  constructor(draft: ILoginDraft) {
+  constructor(draft: ILoginDraft, trans: TranslationBundle) {
     super();
     this.addClass('jp-qrt-login');
     this.node.setAttribute('data-qrt', 'login-dialog');
@@ -123,7 +124,8 @@ class LoginForm extends Widget implements Dialog.IBodyWidget<ILoginForm> {
  * @returns the new account's summary (name, masked fingerprint), or null when cancelled
  */
 export async function showLoginDialog(
-  model: QuantumModel
+  model: QuantumModel,
+  trans: TranslationBundle
 ): Promise<AccountSummary | null> {
   let draft: ILoginDraft = {
     name: '',
@@ -133,9 +135,12 @@ export async function showLoginDialog(
   };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const result = await showDialog<ILoginForm>({
-      title: 'Log in to IBM Quantum',
-      body: new LoginForm(draft),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Log in' })],
+      title: trans.__('Log in to IBM Quantum'),
+      body: new LoginForm(draft, trans),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Log in') })
+      ],
       focusNodeSelector: 'input[name="name"]'
     });
     if (!result.button.accept || result.value === null) {

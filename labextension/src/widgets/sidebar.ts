@@ -5,6 +5,7 @@
  *
  * The `data-qrt` attributes are the DOM contract the UI tests rely on (`ui-tests/`): keep them.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { QuantumModel } from '../model/model';
@@ -46,21 +47,35 @@ function h<K extends keyof HTMLElementTagNameMap>(
 export class QuantumSidebar extends Widget {
   constructor(
     private readonly model: QuantumModel,
-    private readonly actions: ISidebarActions
+    private readonly actions: ISidebarActions,
+    private readonly trans: TranslationBundle
   ) {
     super();
     this.id = 'jp-qrt-sidebar';
     this.addClass('jp-qrt-sidebar');
     this.node.setAttribute('data-qrt', 'sidebar');
     this.title.icon = quantumIcon;
-    this.title.caption = 'Quantum';
+    this.title.caption = trans.__('Quantum');
     model.changed.connect(this.render, this);
     this.render();
   }
 
-  /** Draw the current state. */
+  /** Draw the current state (only when it changed: an open picker survives a refresh). */
   render(): void {
     const model = this.model;
+    const key = JSON.stringify([
+      model.ready,
+      model.canLogin,
+      model.error,
+      model.accounts,
+      model.devices,
+      model.detail,
+      model.jobs
+    ]);
+    if (key === this._drawn) {
+      return;
+    }
+    this._drawn = key;
     const body: (Node | null)[] = [this.header()];
     const error = model.error;
     if (error) {
@@ -77,9 +92,7 @@ export class QuantumSidebar extends Widget {
     this.node.replaceChildren(...body.filter((n): n is Node => n !== null));
   }
 
-  protected onBeforeShow(): void {
-    this.render();
-  }
+  private _drawn = '';
 
   private header(): HTMLElement {
     const refresh = h(
@@ -87,7 +100,7 @@ export class QuantumSidebar extends Widget {
       {
         'data-qrt': 'refresh',
         class: 'jp-qrt-button',
-        title: 'Refresh accounts, devices and jobs'
+        title: this.trans.__('Refresh accounts, devices and jobs')
       },
       'Refresh'
     );
@@ -99,7 +112,7 @@ export class QuantumSidebar extends Widget {
         {
           'data-qrt': 'login',
           class: 'jp-qrt-button jp-mod-accept',
-          title: 'Add an IBM Quantum account'
+          title: this.trans.__('Add an IBM Quantum account')
         },
         'Log in'
       );
@@ -140,7 +153,10 @@ export class QuantumSidebar extends Widget {
         active.fingerprint
           ? h(
               'code',
-              { 'data-qrt': 'fingerprint', title: 'key fingerprint' },
+              {
+                'data-qrt': 'fingerprint',
+                title: this.trans.__('key fingerprint')
+              },
               active.fingerprint
             )
           : null,
@@ -150,8 +166,9 @@ export class QuantumSidebar extends Widget {
               {
                 'data-qrt': 'read-only',
                 class: 'jp-qrt-badge',
-                title:
+                title: this.trans.__(
                   'Configured by the server operator: it cannot be changed here'
+                )
               },
               'read-only'
             )
@@ -194,7 +211,7 @@ export class QuantumSidebar extends Widget {
   private picker(accounts: IAccountView[]): HTMLElement {
     const select = h('select', {
       'data-qrt': 'account-picker',
-      'aria-label': 'Active account'
+      'aria-label': this.trans.__('Active account')
     });
     for (const account of accounts) {
       const label = [
@@ -238,7 +255,7 @@ export class QuantumSidebar extends Widget {
         'data-qrt-device': device.name,
         class: 'jp-qrt-row jp-qrt-clickable',
         tabindex: '0',
-        title: `Show ${device.name}'s details and coupling map`
+        title: this.trans.__("Show %1's details and coupling map", device.name)
       },
       h(
         'span',
@@ -260,7 +277,11 @@ export class QuantumSidebar extends Widget {
       ),
       h(
         'span',
-        { 'data-qrt': 'pending', class: 'jp-qrt-muted', title: 'pending jobs' },
+        {
+          'data-qrt': 'pending',
+          class: 'jp-qrt-muted',
+          title: this.trans.__('pending jobs')
+        },
         device.pending === null ? '' : `${device.pending} pending`
       )
     );
@@ -281,8 +302,12 @@ export class QuantumSidebar extends Widget {
     }
     const close = h(
       'button',
-      { 'data-qrt': 'close-detail', class: 'jp-qrt-button', title: 'Close' },
-      'Close'
+      {
+        'data-qrt': 'close-detail',
+        class: 'jp-qrt-button',
+        title: this.trans.__('Close')
+      },
+      this.trans.__('Close')
     );
     close.addEventListener('click', () => this.model.closeDevice());
     return h(
@@ -335,7 +360,9 @@ export class QuantumSidebar extends Widget {
       {
         'data-qrt': 'insert-cell',
         class: 'jp-qrt-button',
-        title: 'Insert a cell that shows this job in the current notebook'
+        title: this.trans.__(
+          'Insert a cell that shows this job in the current notebook'
+        )
       },
       'Insert cell'
     );
@@ -347,7 +374,7 @@ export class QuantumSidebar extends Widget {
         {
           'data-qrt': 'cancel',
           class: 'jp-qrt-button',
-          title: 'Cancel this job'
+          title: this.trans.__('Cancel this job')
         },
         'Cancel'
       );

@@ -2,14 +2,18 @@
  * The status bar item (`[data-qrt="statusbar"]`): the active account and how many of its jobs
  * are running; a click opens the sidebar.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { QuantumModel } from '../model/model';
 
 /** The text the item shows. */
-export function statusText(model: QuantumModel): string {
-  const account = model.activeName || 'no account';
-  return `Quantum: ${account} · ${model.running} running`;
+export function statusText(
+  model: QuantumModel,
+  trans: TranslationBundle
+): string {
+  const account = model.activeName || trans.__('no account');
+  return trans.__('Quantum: %1 · %2 running', account, model.running);
 }
 
 /**
@@ -18,12 +22,13 @@ export function statusText(model: QuantumModel): string {
 export class QuantumStatus extends Widget {
   constructor(
     private readonly model: QuantumModel,
-    onClick: () => void
+    onClick: () => void,
+    private readonly trans: TranslationBundle
   ) {
     super();
     this.addClass('jp-qrt-statusbar');
     this.node.setAttribute('data-qrt', 'statusbar');
-    this.node.title = 'Open the Quantum sidebar';
+    this.node.title = trans.__('Open the Quantum sidebar');
     this.node.addEventListener('click', onClick);
     model.changed.connect(this.showState, this);
     this.showState();
@@ -32,9 +37,10 @@ export class QuantumStatus extends Widget {
   /** Show the current account and count. */
   showState(): void {
     const error = this.model.error;
-    this.node.textContent = statusText(this.model) + (error ? ' · ⚠' : '');
+    this.node.textContent =
+      statusText(this.model, this.trans) + (error ? ' · ⚠' : '');
     this.node.title = error
-      ? `Open the Quantum sidebar. ${error}`
-      : 'Open the Quantum sidebar';
+      ? this.trans.__('Open the Quantum sidebar. %1', error)
+      : this.trans.__('Open the Quantum sidebar');
   }
 }
