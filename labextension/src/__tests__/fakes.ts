@@ -74,6 +74,7 @@ export class FakeServer implements IRequester {
 export class FakeStream implements IEventStream {
   readyState = 0;
   onerror: ((event: Event) => void) | null = null;
+  onopen: ((event: Event) => void) | null = null;
   closed = false;
   private listeners: ((event: MessageEvent<string>) => void)[] = [];
 
@@ -98,6 +99,12 @@ export class FakeStream implements IEventStream {
     for (const listener of this.listeners) {
       listener({ data: JSON.stringify(data) } as MessageEvent<string>);
     }
+  }
+
+  /** The (re)connection succeeded: the server answered 200 and the stream is open. */
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({} as Event);
   }
 
   fail(closed: boolean): void {

@@ -341,6 +341,19 @@ describe('QuantumModel', () => {
     expect(model.feedMode).toBe('stream');
   });
 
+  it('keeps the stream when quiet streams end and reconnect (no event in between)', async () => {
+    // The server ends each stream after a minute; with nothing new it sends no event on the
+    // reconnect, only heartbeats: a successful reconnect is no failure.
+    make(server());
+    await model.refresh();
+    for (let cycle = 0; cycle < 5; cycle++) {
+      streams[0].open();
+      streams[0].fail(false);
+    }
+    expect(model.feedMode).toBe('stream');
+    expect(fake.paths('GET')).not.toContain('jobs?account=local&limit=50');
+  });
+
   it('cancels through the proxy and asks the watcher to follow the job', async () => {
     const s = server()
       .on('POST', 'runtime/local/api/v1/jobs/j2/cancel', { status: 204 })

@@ -5,18 +5,20 @@
  * The browser's `EventSource` reconnects by itself when the server ends a stream (it does so
  * every minute on purpose), so one error is no reason to give up; a stream that the browser
  * closed for good (an HTTP error answer) or that fails {@link MAX_STREAM_FAILURES} times in a
- * row without delivering an event means something in between does not pass event streams: poll.
+ * row without opening means something in between does not pass event streams: poll. A stream
+ * that opens and ends quietly is fine (with nothing new, a reconnect brings no event at all).
  */
 import type { QRTClient } from '../api/client';
 import type { IJobsEvent } from '../api/types';
 
-/** Failures in a row, with no event in between, before polling instead. */
+/** Failures in a row, with no successful (re)connection in between, before polling instead. */
 export const MAX_STREAM_FAILURES = 3;
 
 /** The part of `EventSource` the feed uses (tests pass a fake). */
 export interface IEventStream {
   readonly readyState: number;
   onerror: ((event: Event) => void) | null;
+  onopen: ((event: Event) => void) | null;
   addEventListener(
     type: string,
     listener: (event: MessageEvent<string>) => void
@@ -92,6 +94,9 @@ export class JobFeed {
       this.listener.onJobs(event);
       this.listener.onError(event.error ?? null);
     });
+    stream.onopen = () => {
+      this._failures = 0;
+    };
     stream.onerror = () => {
       this._failures += 1;
       if (
