@@ -16,12 +16,13 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { Signal } from '@lumino/signaling';
 
 import { QRTClient } from './api/client';
 import { serverRequester } from './api/connection';
 import { quantumIcon } from './icons';
 import { resultCellSource } from './model/views';
-import type { QuantumStatus } from './widgets/statusbar';
+import type { QuantumModel } from './model/model';
 
 /** The command ids (also in the DOM contract the UI tests use). */
 export namespace CommandIDs {
@@ -144,28 +145,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     }
 
-    let statusItem: QuantumStatus | null = null;
+    // Registered once (a status bar refuses an id twice); the setting only hides or shows it.
+    let statusShown = true;
+    const statusToggled = new Signal<QuantumModel, void>(model);
     const showStatus = (show: boolean): void => {
-      if (!statusBar || !show || statusItem) {
-        if (!show && statusItem) {
-          statusItem.dispose();
-          statusItem = null;
-        }
-        return;
+      if (show !== statusShown) {
+        statusShown = show;
+        statusToggled.emit();
       }
-      const item = new widgets.QuantumStatus(
-        model,
-        () => void commands.execute(CommandIDs.openSidebar),
-        trans
-      );
-      statusItem = item;
+    };
+    if (statusBar) {
       statusBar.registerStatusItem(`${PLUGIN_ID}:status`, {
-        item,
+        item: new widgets.QuantumStatus(
+          model,
+          () => void commands.execute(CommandIDs.openSidebar),
+          trans
+        ),
         align: 'left',
         rank: 900,
-        isActive: () => statusItem === item
+        isActive: () => statusShown,
+        activeStateChanged: statusToggled
       });
-    };
+    }
 
     const apply = (settings: ISettingRegistry.ISettings): void => {
       const seconds = settings.get('refreshInterval').composite;

@@ -371,6 +371,23 @@ describe('QuantumModel', () => {
     expect(model.error).toBeNull();
   });
 
+  it('reports a cancel that went through even when the watcher cannot follow the job', async () => {
+    const s = server()
+      .on('POST', 'runtime/local/api/v1/jobs/j3/cancel', { status: 204 })
+      .on('POST', 'jobs/track', {
+        status: 503,
+        body: { message: 'The watcher is restarting.', status: 503 }
+      });
+    make(s);
+    await model.refresh();
+    await model.cancel('j3');
+    expect(fake.paths('POST')).toEqual([
+      'runtime/local/api/v1/jobs/j3/cancel',
+      'jobs/track'
+    ]);
+    expect(model.error).toBeNull();
+  });
+
   it('shows why a cancel was refused', async () => {
     const s = server().on('POST', 'runtime/local/api/v1/jobs/j9/cancel', {
       status: 409,

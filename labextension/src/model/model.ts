@@ -249,9 +249,15 @@ export class QuantumModel {
     this._errors.delete('action');
     try {
       await this.client.cancelJob(account, id);
-      await this.client.trackJob(account, id);
     } catch (reason) {
       this.fail('action', reason);
+      this._changed.emit();
+      return;
+    }
+    try {
+      await this.client.trackJob(account, id);
+    } catch {
+      // The cancel went through; the watcher's next poll shows the new state anyway.
     }
     this._changed.emit();
   }
