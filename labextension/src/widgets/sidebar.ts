@@ -11,7 +11,8 @@ import { Widget } from '@lumino/widgets';
 import type { QuantumModel } from '../model/model';
 import type { IAccountView, IDeviceView, IJobView } from '../model/views';
 import { quantumIcon } from '../icons';
-import { couplingMapSvg } from './coupling';
+import { deviceDetailNode } from './detail';
+import { h } from './dom';
 
 /** What the sidebar asks its host to do. */
 export interface ISidebarActions {
@@ -21,24 +22,6 @@ export interface ISidebarActions {
   insertCell(jobId: string): void;
   /** Refresh (the refresh command). */
   refresh(): void;
-}
-
-/** Build an element with attributes and children. */
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string | null)[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    element.setAttribute(name, value);
-  }
-  for (const child of children) {
-    if (child !== null) {
-      element.append(child);
-    }
-  }
-  return element;
 }
 
 /**
@@ -297,41 +280,9 @@ export class QuantumSidebar extends Widget {
 
   private detailSection(): HTMLElement | null {
     const detail = this.model.detail;
-    if (!detail) {
-      return null;
-    }
-    const close = h(
-      'button',
-      {
-        'data-qrt': 'close-detail',
-        class: 'jp-qrt-button',
-        title: this.trans.__('Close')
-      },
-      this.trans.__('Close')
-    );
-    close.addEventListener('click', () => this.model.closeDevice());
-    return h(
-      'section',
-      { 'data-qrt': 'device-detail', class: 'jp-qrt-section jp-qrt-detail' },
-      h('header', { class: 'jp-qrt-header' }, h('h3', {}, detail.name), close),
-      h(
-        'div',
-        { class: 'jp-qrt-muted' },
-        `${detail.status} · ${detail.qubits} qubits · ` +
-          `${detail.pending ?? '?'} pending · ${detail.edges.length} links`
-      ),
-      detail.message
-        ? h('div', { class: 'jp-qrt-muted' }, detail.message)
-        : null,
-      detail.basisGates.length
-        ? h(
-            'div',
-            { class: 'jp-qrt-muted' },
-            `gates: ${detail.basisGates.join(', ')}`
-          )
-        : null,
-      couplingMapSvg(detail)
-    );
+    return detail
+      ? deviceDetailNode(detail, () => this.model.closeDevice(), this.trans)
+      : null;
   }
 
   private jobSection(): HTMLElement {
