@@ -154,18 +154,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
         statusToggled.emit();
       }
     };
-    if (statusBar) {
+    const statusItem = new widgets.QuantumStatus(
+      model,
+      () => void commands.execute(CommandIDs.openSidebar),
+      trans
+    );
+    if (statusBar && labShell) {
       statusBar.registerStatusItem(`${PLUGIN_ID}:status`, {
-        item: new widgets.QuantumStatus(
-          model,
-          () => void commands.execute(CommandIDs.openSidebar),
-          trans
-        ),
+        item: statusItem,
         align: 'left',
         rank: 900,
         isActive: () => statusShown,
         activeStateChanged: statusToggled
       });
+    } else {
+      // Notebook 7 shows no status bar: the item goes to its top area instead.
+      statusItem.id = 'jp-qrt-status-top';
+      app.shell.add(statusItem, 'top', { rank: 1000 });
+      statusToggled.connect(() => statusItem.setHidden(!statusShown));
     }
 
     const apply = (settings: ISettingRegistry.ISettings): void => {

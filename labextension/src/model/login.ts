@@ -11,8 +11,12 @@ export interface ILoginForm {
   token: string;
 }
 
-/** The channels a user can log in to (the `local` account needs no login). */
-export const CHANNELS = ['ibm_quantum_platform', 'ibm_cloud'] as const;
+/**
+ * The channels a user can log in to: IBM Quantum Platform (and its older name), or `local` for
+ * a key of this server's local service (e.g. a class's instance with a usage limit, made with
+ * `jupyter-qrt keys create`); the built-in `local` account itself needs no login.
+ */
+export const CHANNELS = ['ibm_quantum_platform', 'ibm_cloud', 'local'] as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/;
 
@@ -31,7 +35,7 @@ export function checkLoginForm(form: ILoginForm): string | null {
     return 'local is the built-in offline account: choose another name.';
   }
   if (!(CHANNELS as readonly string[]).includes(form.channel)) {
-    return `Channel must be ${CHANNELS.join(' or ')}.`;
+    return `Channel must be ${CHANNELS.join(', ')}.`;
   }
   if (!form.token.trim()) {
     return 'Paste your API key (IBM Quantum Platform: your profile → API key).';
