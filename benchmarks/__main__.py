@@ -1,4 +1,6 @@
-"""Run benchmark suites: ``python -m benchmarks [client|local|clifford|scale|server|kernel|all]``.
+"""Run benchmark suites: ``python -m benchmarks [SUITE|all] [--quick]``.
+
+Suites: client, local, clifford, scale, server, proxy, kernel.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -14,6 +16,7 @@ SUITES = {
     "clifford": "benchmarks.clifford",
     "scale": "benchmarks.scale",
     "server": "benchmarks.server",
+    "proxy": "benchmarks.proxy",
     "kernel": "benchmarks.kernel",
 }
 
