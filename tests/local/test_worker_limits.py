@@ -101,10 +101,14 @@ def test_a_job_needing_more_memory_than_the_limit_fails_and_its_worker_is_replac
 ) -> None:
     from qiskit import QuantumCircuit
 
-    # A 25-qubit statevector takes 512 MiB; rx keeps the simulator from a stabilizer method.
+    # A 25-qubit statevector takes 512 MiB; rx keeps the simulator from a stabilizer method, and
+    # cz between every pair from matrix product states (which would need little memory).
     circuit = QuantumCircuit(25)
     for qubit in range(25):
         circuit.rx(0.1 * (qubit + 1), qubit)
+    for a in range(25):
+        for b in range(a + 1, 25):
+            circuit.cz(a, b)
     circuit.measure_all()
     scheduler = runtime._scheduler
     assert scheduler is not None
