@@ -151,3 +151,40 @@ export async function settle(rounds = 10): Promise<void> {
   }
   await new Promise(resolve => setImmediate(resolve));
 }
+
+/** Two devices of the fake server's default account. */
+export const DEVICES = {
+  devices: [
+    {
+      name: 'fake_zeta',
+      status: { name: 'online' },
+      queue_length: 3,
+      qubits: 27
+    },
+    {
+      name: 'fake_alpha',
+      status: { name: 'paused' },
+      queue_length: 0,
+      qubits: 5
+    }
+  ]
+};
+
+/** A server with a status, two accounts, the local account's devices and no job. */
+export function server(): FakeServer {
+  return new FakeServer()
+    .on('GET', 'status', { status: 200, body: STATUS })
+    .on('GET', 'accounts', {
+      status: 200,
+      body: {
+        accounts: [LOCAL, IBM],
+        default: 'local',
+        allow_user_accounts: true
+      }
+    })
+    .on('GET', 'runtime/local/api/v1/backends', { status: 200, body: DEVICES })
+    .on('GET', 'jobs?account=local&limit=50', {
+      status: 200,
+      body: { account: 'local', version: 1, jobs: [], error: null }
+    });
+}

@@ -1,41 +1,6 @@
 import { QRTClient } from '../api/client';
 import { QuantumModel } from '../model/model';
-import { FakeServer, FakeStream, IBM, LOCAL, STATUS } from './fakes';
-
-const DEVICES = {
-  devices: [
-    {
-      name: 'fake_zeta',
-      status: { name: 'online' },
-      queue_length: 3,
-      qubits: 27
-    },
-    {
-      name: 'fake_alpha',
-      status: { name: 'paused' },
-      queue_length: 0,
-      qubits: 5
-    }
-  ]
-};
-
-function server(): FakeServer {
-  return new FakeServer()
-    .on('GET', 'status', { status: 200, body: STATUS })
-    .on('GET', 'accounts', {
-      status: 200,
-      body: {
-        accounts: [LOCAL, IBM],
-        default: 'local',
-        allow_user_accounts: true
-      }
-    })
-    .on('GET', 'runtime/local/api/v1/backends', { status: 200, body: DEVICES })
-    .on('GET', 'jobs?account=local&limit=50', {
-      status: 200,
-      body: { account: 'local', version: 1, jobs: [], error: null }
-    });
-}
+import { FakeServer, FakeStream, IBM, LOCAL, STATUS, server } from './fakes';
 
 describe('QuantumModel', () => {
   let streams: FakeStream[];

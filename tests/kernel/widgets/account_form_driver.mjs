@@ -41,7 +41,7 @@ const out = { baseUrls: {}, xsrf: null, saved: null, refused: null };
 
 out.baseUrls.notebook7_body = baseUrl(...Object.values(page({ bodyBase: "/user/alice/", pathname: "/user/alice/notebooks/a.ipynb" })));
 out.baseUrls.lab_config = baseUrl(...Object.values(page({ configBase: "/hub/user/bob", pathname: "/x" })));
-out.baseUrls.lab_location = baseUrl(...Object.values(page({ pathname: "/user/carol/lab/tree/work/a.ipynb" })));
+out.baseUrls.lab_location = baseUrl(...Object.values(page({ pathname: "/user/carol/lab/tree/notes/a.ipynb" })));
 out.baseUrls.notebook7_location = baseUrl(...Object.values(page({ pathname: "/notebooks/a.ipynb" })));
 out.baseUrls.root_location = baseUrl(...Object.values(page({ pathname: "/lab" })));
 out.xsrf = xsrfToken({ cookie: "username-x=1; _xsrf=2|abc|def=|1700; theme=dark" });
