@@ -110,6 +110,7 @@ class Vault:
         self.allow_user_accounts = allow_user_accounts
         self._lock = threading.Lock()
         self._read_only: dict[str, Account] = {}
+        self._saved_cache: tuple[tuple[int, int, int], dict[str, Account]] | None = None
         self._plans: dict[str, str] = {}
         for entry in read_only:
             account = _read_only_account(entry)
@@ -131,12 +132,24 @@ class Vault:
         return self._store
 
     def _saved(self) -> dict[str, Account]:
+        # Every proxied call asks for its account: the file is read again only when it changed
+        # (the store replaces it atomically, so a new version is a new inode as well).
         try:
-            return self._store.accounts()
+            status = self._store.path.stat()
+        except OSError:
+            status = None
+        version = None if status is None else (status.st_ino, status.st_mtime_ns, status.st_size)
+        cached = self._saved_cache
+        if version is not None and cached is not None and cached[0] == version:
+            return dict(cached[1])
+        try:
+            accounts = self._store.accounts()
         except InvalidInputError as exc:
             # A broken accounts file must not take the server down: the other accounts work.
             log.warning("jupyter-qrt: cannot read the accounts file: %s", exc)
             return {}
+        self._saved_cache = None if version is None else (version, dict(accounts))
+        return accounts
 
     def names(self) -> list[str]:
         """Every account name: ``local`` first, then read-only ones, then the file's."""
