@@ -231,7 +231,12 @@ def test_estimator_notebook_bell_and_sweep_follow_cos_theta(executed: dict[str, 
         assert math.isclose(value, math.cos(theta), abs_tol=SWEEP_IDEAL_TOLERANCE), theta
     device = zip(thetas, values["device_z"], values["device_stds"], strict=True)
     for theta, value, std in device:
-        assert 0 < std < 0.1
+        # 400 shots at theta = 0 or pi can all read the same outcome (p ~ 2% on qrt_wren's
+        # readout errors), and then the sample's standard error is honestly 0; away from the
+        # poles a sample of 400 with both outcomes likely has a positive error bar.
+        assert 0 <= std < 0.1
+        if abs(math.cos(theta)) < 0.9:
+            assert std > 0, theta
         bound = SWEEP_DEVICE_SIGMAS * std + SWEEP_DEVICE_BIAS
         assert abs(value - math.cos(theta)) <= bound, (theta, value, std)
 
