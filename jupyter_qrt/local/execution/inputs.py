@@ -257,9 +257,12 @@ def estimator_pub(index: int, pub: Any, default_precision: float) -> EstimatorPu
 
 
 def runnable_circuit(
-    circuit: QuantumCircuit, device: Device, target: Target, index: int
+    circuit: QuantumCircuit, device: Device, target: Target, index: int, *, what: str = "Pub"
 ) -> QuantumCircuit:
-    """``circuit`` if the device can run it; the ideal simulator decomposes other gates."""
+    """``circuit`` if the device can run it; the ideal simulator decomposes other gates.
+
+    ``what`` names the part of the job in the error (``"Pub"``, or ``"Item"`` of a program).
+    """
     try:
         check_isa(circuit, target, backend_name=device.name)
         return circuit
@@ -273,7 +276,7 @@ def runnable_circuit(
             return decomposed
         except Exception:  # any failure: report the original problem
             pass
-    raise ExecutionError(f"Pub {index}: {problem}")
+    raise ExecutionError(f"{what} {index}: {problem}")
 
 
 def _mapping(options: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -1,4 +1,4 @@
-"""Dispatch a job's decoded params to the Sampler or Estimator program."""
+"""Dispatch a job's decoded params to the Sampler, Estimator or Executor program."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from jupyter_qrt.local.devices import Device
 from jupyter_qrt.local.jobs.request import PROGRAMS
 
 from .estimator import execute_estimator
+from .executor import execute_executor
 from .inputs import pub_list
 from .report import ExecutionError, ExecutionReport
 from .sampler import execute_sampler
@@ -23,17 +24,18 @@ def run_program(
     *,
     seed: int | None = None,
 ) -> ExecutionReport:
-    """Run a job's decoded ``params`` with the ``sampler`` or ``estimator`` program.
+    """Run a job's decoded ``params`` with the ``sampler``, ``estimator`` or ``executor`` program.
 
     Parameters
     ----------
     program_id
-        ``"sampler"`` or ``"estimator"``.
+        ``"sampler"``, ``"estimator"`` or ``"executor"``.
     device
         Where to run.
     params
         The job's params as the wire decoder leaves them: ``pubs``, ``options``, ``version``
-        and, for the estimator, an optional ``resilience_level``.
+        and, for the estimator, an optional ``resilience_level``; for the executor, its
+        ``ParamsModel`` (see :mod:`.executor`).
     seed
         Simulator seed when the options set none (``options.simulator.seed_simulator`` wins).
 
@@ -50,8 +52,10 @@ def run_program(
     if program_id not in PROGRAMS:
         raise ExecutionError(
             f"The local service has no program {program_id!r}; it runs 'sampler' and "
-            "'estimator' (the V2 primitives)."
+            "'estimator' (the V2 primitives) and 'executor'."
         )
+    if program_id == "executor":
+        return execute_executor(device, params, seed=seed)
     if not isinstance(params, Mapping):
         raise ExecutionError("The job's params must be an object holding 'pubs' and 'options'.")
     version = params.get("version", 2)

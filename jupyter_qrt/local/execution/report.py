@@ -7,13 +7,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qiskit.primitives import PrimitiveResult
 
 from jupyter_qrt.local.devices import Device
 from jupyter_qrt.local.job_reasons import INVALID_PUB
 from jupyter_qrt.runtime.errors import QRTError
+
+if TYPE_CHECKING:
+    from ibm_quantum_schemas.executor.version_2_0 import QuantumProgramResultModel
 
 __all__ = ["JOB_OVERHEAD_SECONDS", "ExecutionError", "ExecutionReport", "JobLog"]
 
@@ -53,7 +56,8 @@ class ExecutionReport:
     Parameters
     ----------
     result
-        The primitive result, ready for the wire encoder.
+        The primitive result (``sampler``, ``estimator``), ready for the wire encoder, or the
+        executor's ``QuantumProgramResultModel``.
     quantum_seconds
         Usage to charge. Hardware-like devices: modelled device time (per shot, the circuit's
         scheduled length plus the repetition delay; plus a per-job overhead). The ideal
@@ -66,12 +70,21 @@ class ExecutionReport:
         Counts worth showing with the job (pubs, circuits, shots, simulation seconds).
     """
 
-    result: PrimitiveResult
+    result: PrimitiveResult[Any] | QuantumProgramResultModel
     quantum_seconds: float
     started: datetime
     finished: datetime
     logs: tuple[str, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict)
+
+    def result_text(self) -> str:
+        """The result as the job's ``/results`` returns it: RuntimeEncoder JSON for a
+        ``PrimitiveResult``, the schema's own JSON for the executor's result model."""
+        if isinstance(self.result, PrimitiveResult):
+            from jupyter_qrt.runtime.wire.encoding import dumps
+
+            return dumps(self.result)
+        return str(self.result.model_dump_json())
 
 
 def completed_report(
@@ -85,12 +98,45 @@ def completed_report(
     log: JobLog,
     shots: int,
 ) -> ExecutionReport:
-    """The report of a run that finished: the result, its usage, its totals logged.
+    """The report of a primitive run that finished: a ``PrimitiveResult`` of ``results``.
 
     Parameters
     ----------
     results, metadata
         The pub results and the result metadata of the ``PrimitiveResult``.
+    device, device_seconds, started, clock, log, shots
+        As :func:`finished_report` takes them.
+    """
+    result = PrimitiveResult(results, metadata=dict(metadata))
+    return finished_report(
+        result,
+        device=device,
+        device_seconds=device_seconds,
+        started=started,
+        clock=clock,
+        log=log,
+        shots=shots,
+        metrics={"pubs": len(result)},
+    )
+
+
+def finished_report(
+    result: PrimitiveResult[Any] | QuantumProgramResultModel,
+    *,
+    device: Device,
+    device_seconds: float,
+    started: datetime,
+    clock: float,
+    log: JobLog,
+    shots: int,
+    metrics: Mapping[str, Any] | None = None,
+) -> ExecutionReport:
+    """The report of a run that finished: the result, its usage, its totals logged.
+
+    Parameters
+    ----------
+    result
+        What the job returns.
     device
         Where it ran.
     device_seconds
@@ -101,12 +147,13 @@ def completed_report(
         The job's log; the totals are added to it.
     shots
         Shots run in all.
+    metrics
+        Counts worth showing with the job (``pubs`` or ``items``).
 
     The quantum seconds charged are the wall time of the simulation on the ideal simulator,
     and ``device_seconds`` plus :data:`JOB_OVERHEAD_SECONDS` on a hardware-like device.
     """
     elapsed = time.perf_counter() - clock
-    result = PrimitiveResult(results, metadata=dict(metadata))
     quantum = elapsed if device.simulator else device_seconds + JOB_OVERHEAD_SECONDS
     log.record(f"Done: {shots} shots in {elapsed:.3f} s; {quantum:.3f} quantum seconds.")
     return ExecutionReport(
@@ -115,7 +162,7 @@ def completed_report(
         started=started,
         finished=datetime.now(UTC),
         logs=tuple(log.lines),
-        metrics={"pubs": len(result), "shots": shots, "simulation_seconds": elapsed},
+        metrics={**(metrics or {}), "shots": shots, "simulation_seconds": elapsed},
     )
 
 

@@ -27,7 +27,9 @@ __all__ = [
     "shown_value",
 ]
 
-PROGRAMS = ("sampler", "estimator")
+PROGRAMS = ("sampler", "estimator", "executor")
+EXECUTOR_SCHEMA = "v2.0"
+EXECUTOR_ITEM_TYPES = ("circuit", "samplex")
 MAX_TAGS = 8
 MAX_TAG_LENGTH = 100
 MAX_COST_SECONDS = 10_800
@@ -72,11 +74,14 @@ def parse_job_request(
         raise bad_request("The job request body must be a JSON object.")
     program_id = body.get("program_id")
     if not isinstance(program_id, str) or not program_id:
-        raise bad_request("The job request needs a 'program_id': 'sampler' or 'estimator'.")
+        raise bad_request(
+            "The job request needs a 'program_id': 'sampler', 'estimator' or 'executor'."
+        )
     if program_id not in PROGRAMS:
         raise not_found(
             f"Program not found: {program_id!r}. This service runs the programs "
-            f"{' and '.join(repr(p) for p in PROGRAMS)} (SamplerV2 and EstimatorV2)."
+            "'sampler' and 'estimator' (SamplerV2 and EstimatorV2) and 'executor' (samplomatic "
+            "quantum programs, the Executor and the executor-based primitives)."
         )
     backend = body.get("backend")
     if backend is not None and (not isinstance(backend, str) or not backend):
@@ -87,21 +92,10 @@ def parse_job_request(
     if backend is None and session_id is None:
         raise bad_request("The job request needs a 'backend' (the name of a device to run on).")
     params = body.get("params")
-    if not isinstance(params, Mapping):
-        raise bad_request(
-            "'params' must be a JSON object with 'pubs' (the list of pubs to run) and 'options'."
-        )
-    pubs = params.get("pubs")
-    if not isinstance(pubs, list) or not pubs:
-        raise bad_request(
-            "'params.pubs' must be a non-empty list of pubs, e.g. [[circuit, parameter_values, "
-            "shots]] for the sampler."
-        )
-    options = params.get("options", {})
-    if options is not None and not isinstance(options, Mapping):
-        raise bad_request("'params.options' must be a JSON object.")
-    options = options or {}
-    _check_shots_and_precisions(program_id, pubs, options)
+    if program_id == "executor":
+        estimated = _checked_executor_params(params)
+    else:
+        estimated = _checked_primitive_params(program_id, params)
     try:
         params_text = json.dumps(params, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
@@ -125,9 +119,100 @@ def parse_job_request(
         log_level=_checked_log_level(body.get("log_level")),
         runtime=_checked_runtime(body.get("runtime")),
         private=_checked_private(body.get("private")),
-        estimated_seconds=estimate_seconds(program_id, pubs, options),
+        estimated_seconds=estimated,
         calibration_id=_checked_calibration_id(body.get("calibration_id")),
     )
+
+
+def _checked_primitive_params(program_id: str, params: object) -> float:
+    """Check a sampler or estimator job's params; return its estimated quantum seconds."""
+    if not isinstance(params, Mapping):
+        raise bad_request(
+            "'params' must be a JSON object with 'pubs' (the list of pubs to run) and 'options'."
+        )
+    pubs = params.get("pubs")
+    if not isinstance(pubs, list) or not pubs:
+        raise bad_request(
+            "'params.pubs' must be a non-empty list of pubs, e.g. [[circuit, parameter_values, "
+            "shots]] for the sampler."
+        )
+    options = params.get("options", {})
+    if options is not None and not isinstance(options, Mapping):
+        raise bad_request("'params.options' must be a JSON object.")
+    options = options or {}
+    _check_shots_and_precisions(program_id, pubs, options)
+    return estimate_seconds(program_id, pubs, options)
+
+
+def _checked_executor_params(params: object) -> float:
+    """Check the outline of an executor job's params; return its estimated quantum seconds.
+
+    Only the outline is checked here (the schema version, shots, the item list, meas_level):
+    the whole ``ParamsModel`` is validated by the worker, which fails the job with 1517 and
+    the field's path when it does not follow the schema.
+    """
+    hint = (
+        "Build it with samplomatic's QuantumProgram and an Executor (qiskit-ibm-runtime or "
+        "jupyter_qrt.runtime)."
+    )
+    if not isinstance(params, Mapping):
+        raise bad_request(f"'params' of an executor job must be a JSON object. {hint}")
+    version = params.get("schema_version")
+    if version != EXECUTOR_SCHEMA:
+        raise bad_request(
+            f"'params.schema_version' must be {EXECUTOR_SCHEMA!r} (the executor schema of "
+            f"qiskit-ibm-runtime 0.51), not {shown_value(version)}. {hint}"
+        )
+    program = params.get("quantum_program")
+    if not isinstance(program, Mapping):
+        raise bad_request(f"'params.quantum_program' must be a JSON object. {hint}")
+    shots = program.get("shots")
+    if not (_is_int(shots) and 1 <= shots <= MAX_SHOTS):
+        raise bad_request(
+            f"'params.quantum_program.shots' must be a whole number of shots from 1 to "
+            f"{MAX_SHOTS}; got {shown_value(shots)}."
+        )
+    items = program.get("items")
+    if not isinstance(items, list) or not items:
+        raise bad_request(f"'params.quantum_program.items' must be a non-empty list. {hint}")
+    meas_level = program.get("meas_level", "classified")
+    if meas_level != "classified":
+        raise bad_request(
+            f"'params.quantum_program.meas_level' {shown_value(meas_level)} returns the IQ data "
+            "of measurement hardware; the local service's devices return classified bits only. "
+            "Use meas_level='classified'."
+        )
+    options = params.get("options")
+    if not isinstance(options, Mapping):
+        raise bad_request(f"'params.options' of an executor job must be a JSON object. {hint}")
+    elements = 0
+    for index, item in enumerate(items):
+        kind = item.get("item_type") if isinstance(item, Mapping) else None
+        if kind not in EXECUTOR_ITEM_TYPES:
+            raise bad_request(
+                f"'params.quantum_program.items[{index}].item_type' must be 'circuit' or "
+                f"'samplex', not {shown_value(kind)}. {hint}"
+            )
+        assert isinstance(item, Mapping)
+        elements += _item_elements(item)
+    return round(1.0 + elements * shots * 250e-6, 3)
+
+
+def _item_elements(item: Mapping[str, Any]) -> int:
+    """How many bindings an executor item runs, read from shapes only (for the estimate)."""
+    shape = item.get("shape")
+    count = _product(shape) if isinstance(shape, list) else 1
+    arguments = item.get("circuit_arguments")
+    if isinstance(arguments, Mapping) and isinstance(arguments.get("shape"), list):
+        count = max(count, _product(arguments["shape"][:-1]))
+    return count
+
+
+def _product(values: list[Any]) -> int:
+    count = 1
+    for value in values:
+        count *= value if _is_int(value) and value > 0 else 1
+    return count
 
 
 def check_tags(tags: object) -> tuple[str, ...]:

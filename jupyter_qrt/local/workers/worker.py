@@ -122,7 +122,6 @@ def _run(
     from jupyter_qrt.local import execution
     from jupyter_qrt.runtime.errors import InvalidInputError, PayloadTooLargeError
     from jupyter_qrt.runtime.wire.decoding import loads
-    from jupyter_qrt.runtime.wire.encoding import dumps
 
     # fetchall ends the statement, so this long-lived reader holds no snapshot between jobs
     # (an open one would keep the service's WAL file from being checkpointed).
@@ -168,7 +167,7 @@ def _run(
             logs=capture.text() + traceback.format_exc(),
         )
     executed = time.perf_counter()
-    compressed = zlib.compress(dumps(report.result).encode("utf-8"), 6)
+    compressed = zlib.compress(report.result_text().encode("utf-8"), 6)
     encoded = time.perf_counter()
     metrics: dict[str, Any] = dict(report.metrics)
     metrics.setdefault(
