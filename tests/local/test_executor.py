@@ -96,7 +96,8 @@ def test_a_circuit_items_sweep_follows_sin_squared(ideal: Device) -> None:
     expected = np.sin(thetas[..., 0] / 2) ** 2
     sigma = np.sqrt(expected * (1 - expected) / SHOTS)
     assert np.all(np.abs(ones - expected) <= 5 * sigma + 1e-12), (ones, expected)
-    assert ones[0, 0] == 0.0 and ones[-1, -1] == 1.0  # theta 0 and pi are exact
+    assert ones[0, 0] == 0.0
+    assert ones[-1, -1] == 1.0
     [span] = result.metadata.chunk_timing
     assert [(p.idx_item, p.size, tuple(p.element_range)) for p in span.parts] == [
         (0, 12, (0, 12, 1))
@@ -145,7 +146,8 @@ def test_a_twirled_bell_pair_is_really_randomized_and_undoes_to_00_and_11(ideal:
     outputs = result.data[0].results
     raw = outputs["meas"].to_numpy()
     flips = outputs["measurement_flips.meas"].to_numpy()
-    assert raw.shape == (16, 50, 2) and flips.shape == (16, 1, 2)
+    assert raw.shape == (16, 50, 2)
+    assert flips.shape == (16, 1, 2)
     assert "parameter_values" not in outputs
     corrected = raw ^ flips
     assert np.all(corrected[..., 0] == corrected[..., 1]), "after undoing flips: 00 and 11 only"
@@ -166,7 +168,8 @@ def test_a_seed_repeats_the_draws_and_the_shots(wren: Device) -> None:
         )
 
     first, again, other = bits(3), bits(3), bits(4)
-    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    assert np.array_equal(first[0], again[0])
+    assert np.array_equal(first[1], again[1])
     assert not (np.array_equal(first[0], other[0]) and np.array_equal(first[1], other[1]))
 
 
