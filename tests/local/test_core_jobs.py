@@ -50,11 +50,32 @@ def _status(error: pytest.ExceptionInfo[ServiceError]) -> int:
 
 
 # ------------------------------------------------------------------------------------ create
+def _executor(**change: Any) -> dict[str, Any]:
+    """The outline of executor params (not runnable: no circuits), with ``change`` applied to
+    the quantum program, or to the params for ``schema_version`` and ``options``."""
+    program: dict[str, Any] = {
+        "shots": 10,
+        "circuits": {},
+        "items": [{"item_type": "circuit", "shape": []}],
+    }
+    params: dict[str, Any] = {"schema_version": "v2.0", "quantum_program": program, "options": {}}
+    for key, value in change.items():
+        (params if key in ("schema_version", "options") else program)[key] = value
+    return params
+
+
 @pytest.mark.parametrize(
     ("change", "status"),
     [
         (lambda b: b.update(program_id="runner"), 404),
-        (lambda b: b.update(program_id="executor"), 404),
+        # executor: sampler params are not a ParamsModel; then outline faults of a ParamsModel
+        (lambda b: b.update(program_id="executor"), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(schema_version="v1.1")), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(shots=0)), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(items=[])), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(items=[{}])), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(meas_level="both")), 400),
+        (lambda b: b.update(program_id="executor", params=_executor(options=None)), 400),
         (lambda b: b.pop("program_id"), 400),
         (lambda b: b.pop("backend"), 400),
         (lambda b: b.update(backend="nowhere"), 404),
