@@ -78,6 +78,16 @@ def test_a_wide_chain_uses_a_matrix_product_state() -> None:
     assert (plan.method, plan.qubits) == (MATRIX_PRODUCT_STATE, 24)
 
 
+def test_a_noiseless_chain_uses_a_statevector_until_it_is_too_wide() -> None:
+    # Without noise one statevector evolution serves every shot: MPS only pays off when the
+    # state gets big.
+    assert plan_simulation([ghz_twice(20)], 100_000, noisy=False, limit=8 * GIB).method == (
+        STATEVECTOR
+    )
+    plan = plan_simulation([ghz_twice(28)], 1000, noisy=False, limit=8 * GIB)
+    assert plan.method == MATRIX_PRODUCT_STATE
+
+
 def test_a_dense_wide_circuit_uses_a_statevector() -> None:
     circuit = dense(16, 3)
     assert bond_exponent(circuit) == 8  # the bound saturates at half the qubits
