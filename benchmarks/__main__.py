@@ -1,6 +1,6 @@
 """Run benchmark suites: ``python -m benchmarks [SUITE|all] [--quick]``.
 
-Suites: client, local, clifford, scale, server, proxy, kernel.
+Suites: client, local, clifford, scale, server, proxy, kernel, executor.
 
 Each suite prints a table comparing jupyter-qrt with qiskit-ibm-runtime on the same work.
 """
@@ -18,6 +18,7 @@ SUITES = {
     "server": "benchmarks.server",
     "proxy": "benchmarks.proxy",
     "kernel": "benchmarks.kernel",
+    "executor": "benchmarks.executor",
 }
 
 
