@@ -276,8 +276,9 @@ def test_classroom_notebook_refuses_a_job_past_the_usage_limit(executed: dict[st
 
 
 def test_tutorial_notebook_runs_the_official_client_keyless(executed: dict[str, Any]) -> None:
-    """QiskitRuntimeService() + SamplerV2, unmodified, sample a Bell pair on the ideal
-    simulator (here through the in-process service the first cell started)."""
+    """QiskitRuntimeService() + SamplerV2, and the executor-based Sampler, unmodified, sample
+    a Bell pair on the ideal simulator (here through the in-process service the first cell
+    started)."""
     notebook = executed[TUTORIAL]
     shown = _shown(notebook)
     assert "No Jupyter server: using an in-process local runtime service." in shown
@@ -286,3 +287,7 @@ def test_tutorial_notebook_runs_the_official_client_keyless(executed: dict[str, 
     assert values["backend"] == "qrt_ideal_simulator"
     _assert_ideal_bell(values["counts"], values["shots"])
     assert values["shots"] == 500
+    # IBM's executor-based Sampler, measurement twirling on: the flips are undone, so the
+    # ideal Bell pair still reads 00 and 11 only (8 randomizations of 64 shots: 512 shots).
+    assert values["executor_program"] == "executor"
+    _assert_ideal_bell(values["executor_counts"], 512)
