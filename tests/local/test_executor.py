@@ -253,3 +253,41 @@ def test_bell_counts_of_the_ideal_simulator_are_exact(ideal: Device) -> None:
     assert bits.shape == (SHOTS, 2)
     assert np.all(bits[:, 0] == bits[:, 1])
     assert math.isclose(bits[:, 0].mean(), 0.5, abs_tol=5 * 0.5 / math.sqrt(SHOTS))
+
+
+# -- the service around the program: restart recovery, usage limits ------------------------------
+
+
+def test_an_executor_job_queued_before_a_restart_runs_after_it(tmp_path: Any) -> None:
+    from jupyter_qrt.local.core import LocalRuntime
+
+    program = QuantumProgram(shots=64)
+    program.append_circuit_item(rotation(), circuit_arguments=np.array([[np.pi]]))
+    body = {"program_id": "executor", "backend": IDEAL_SIMULATOR_NAME, "params": params_of(program)}
+    first = LocalRuntime(tmp_path, workers=1)
+    first.start(run_jobs=False)  # jobs are accepted and stored, none runs
+    crn = first.default_instance.crn
+    job_id = first.create_job(crn, "me", body)["id"]
+    assert first.job(crn, job_id)["state"]["status"] == "Queued"
+    first.stop()
+
+    with LocalRuntime(tmp_path, workers=1) as second:
+        details = second.wait_for_job(crn, job_id, timeout=120)
+        assert details["state"]["status"] == "Completed", details
+        result = QuantumProgramResultModel.model_validate_json(second.job_results(crn, job_id))
+    assert result.data[0].results["c"].to_numpy().all()  # rx(pi): every shot reads 1
+
+
+def test_an_executor_job_past_the_usage_limit_is_refused(tmp_path: Any) -> None:
+    from jupyter_qrt.local.core import LocalRuntime
+    from jupyter_qrt.local.service_error import ServiceError
+
+    program = QuantumProgram(shots=8)
+    program.append_circuit_item(rotation(), circuit_arguments=np.zeros((1,)))
+    body = {"program_id": "executor", "backend": "qrt_wren", "params": params_of(program)}
+    with LocalRuntime(tmp_path, workers=1) as runtime:
+        course = runtime.create_instance("course", usage_limit_seconds=0)
+        with pytest.raises(ServiceError) as refused:
+            runtime.create_job(course.crn, "alice", body)
+        assert refused.value.status == 403
+        assert runtime.jobs(course.crn)["count"] == 0
