@@ -15,10 +15,11 @@ Parts, bottom up (each subpackage's docstring says what it owns and may import):
 CRNs, the accounts file, which account to use); ``http`` (IAM, the HTTP session and its retries,
 REST resources, instances), ``wire`` (the wire format of job bodies and results) and
 ``backends`` (backends as qiskit objects), which do not import one another; ``facade``
-(``RuntimeService``, ``Sampler``, ``Estimator``, ``Job``, ``Session``, ``Batch``).
+(``RuntimeService``, ``Sampler``, ``Estimator``, ``Executor``, ``Job``, ``Session``, ``Batch``).
 
 Names are imported lazily so that ``import jupyter_qrt.runtime`` stays cheap: qiskit is loaded
-only when a backend, a pub or a result needs it.
+only when a backend, a pub or a result needs it; samplomatic and ibm-quantum-schemas only when
+an ``Executor`` or a ``QuantumProgramResult`` is used.
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ from .errors import __all__ as _error_names
 if TYPE_CHECKING:
     from .accounts import CRN, Account, AccountStore, resolve_account
     from .backends.backend import BackendStatus, RuntimeBackend
+    from .facade.executor import Executor
     from .facade.job import Job
     from .facade.job_status import JobStatus
     from .facade.primitives import Estimator, Sampler
     from .facade.service import RuntimeService
     from .facade.session import Batch, Session
     from .http.platform import Instance
-    from .wire.options import EstimatorOptions, SamplerOptions
+    from .wire.options import EstimatorOptions, ExecutorOptions, SamplerOptions
+    from .wire.program_result import QuantumProgramResult
 
 _LAZY = {
     "Account": "accounts",
@@ -50,9 +53,12 @@ _LAZY = {
     "Job": "facade.job",
     "JobStatus": "facade.job_status",
     "EstimatorOptions": "wire.options",
+    "ExecutorOptions": "wire.options",
     "SamplerOptions": "wire.options",
+    "QuantumProgramResult": "wire.program_result",
     "Instance": "http.platform",
     "Estimator": "facade.primitives",
+    "Executor": "facade.executor",
     "Sampler": "facade.primitives",
     "RuntimeService": "facade.service",
     "Batch": "facade.session",
@@ -63,12 +69,15 @@ __all__ = [
     "RuntimeService",
     "Sampler",
     "Estimator",
+    "Executor",
     "Session",
     "Batch",
     "Job",
     "JobStatus",
     "SamplerOptions",
     "EstimatorOptions",
+    "ExecutorOptions",
+    "QuantumProgramResult",
     "RuntimeBackend",
     "BackendStatus",
     "Instance",

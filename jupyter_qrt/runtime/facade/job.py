@@ -1,4 +1,10 @@
-"""Jobs: one runtime job as the service sees it, with status, wait, result and cancel."""
+"""Jobs: one runtime job as the service sees it, with status, wait, result and cancel.
+
+A :class:`Job` is generic in what its :meth:`~Job.result` returns: ``Job[PrimitiveResult[Any]]``
+from :meth:`Sampler.run` and :meth:`Estimator.run`, ``Job[QuantumProgramResult]`` from
+:meth:`Executor.run`, ``Job[Any]`` from :meth:`RuntimeService.job` (only the job's program,
+known once it is read, says which). The result is decoded by the job's program id.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,10 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from qiskit.primitives import BasePrimitiveJob, PrimitiveResult
+from typing_extensions import TypeVar  # a default (PEP 696) before Python 3.13; qiskit needs it
 
 from jupyter_qrt.runtime.errors import (
     InvalidInputError,
@@ -28,7 +35,13 @@ from .job_status import (
 if TYPE_CHECKING:
     from jupyter_qrt.runtime.http.rest import RuntimeAPI
 
-__all__ = ["FINAL_STATUSES", "Job", "JobStatus", "status_from_api"]
+__all__ = ["EXECUTOR_PROGRAM_ID", "FINAL_STATUSES", "Job", "JobStatus", "status_from_api"]
+
+#: The program whose results are QuantumProgramResults, not PrimitiveResults.
+EXECUTOR_PROGRAM_ID = "executor"
+#: What :meth:`Job.result` returns; a bare ``Job`` annotation means a V2 primitive's job, as it
+#: did before the executor.
+ResultT = TypeVar("ResultT", default=PrimitiveResult[Any])
 
 #: First pause between status reads in :meth:`Job.wait`.
 _FIRST_POLL_SECONDS = 0.05
@@ -49,12 +62,12 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[misc]
+class Job(BasePrimitiveJob[ResultT, JobStatus], Generic[ResultT]):  # type: ignore[misc]
     """A runtime job.
 
-    Jobs come from :meth:`Sampler.run`, :meth:`Estimator.run`, :meth:`RuntimeService.job` and
-    :meth:`RuntimeService.jobs`. Status is read from the service on demand and never re-read once
-    final.
+    Jobs come from :meth:`Sampler.run`, :meth:`Estimator.run`, :meth:`Executor.run`,
+    :meth:`RuntimeService.job` and :meth:`RuntimeService.jobs`. Status is read from the service
+    on demand and never re-read once final.
 
     Parameters
     ----------
@@ -87,7 +100,7 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
         self._program_id = program_id or (self._details.get("program") or {}).get("id")
         self._session_id = session_id or self._details.get("session_id")
         self._status = status_from_api(self._details) if details else JobStatus.INITIALIZING
-        self._result: PrimitiveResult[Any] | None = None
+        self._result: ResultT | None = None
         self._poll_interval = max(0.05, poll_interval)
         self._sleep = sleep
 
@@ -100,7 +113,7 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
 
     @property
     def program_id(self) -> str | None:
-        """``sampler`` or ``estimator`` (or another program id)."""
+        """``sampler``, ``estimator`` or ``executor`` (or another program id)."""
         return self._program_id
 
     @property
@@ -137,6 +150,7 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
             self._details = self._api.job(self._job_id, exclude_params=True)
             self._backend_name = self._details.get("backend", self._backend_name)
             self._session_id = self._details.get("session_id", self._session_id)
+            self._program_id = self._program_id or (self._details.get("program") or {}).get("id")
             self._status = status_from_api(self._details)
         return dict(self._details)
 
@@ -178,7 +192,7 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
     def wait(
         self,
         timeout: float | None = None,
-        callback: Callable[[Job, JobStatus], None] | None = None,
+        callback: Callable[[Job[ResultT], JobStatus], None] | None = None,
         *,
         poll_interval: float | None = None,
     ) -> JobStatus:
@@ -224,13 +238,18 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
             self._sleep(max(0.0, pause))
             step = min(step * _POLL_GROWTH, interval)
 
-    def result(self, timeout: float | None = None) -> PrimitiveResult[Any]:
-        """Wait for the job and return its :class:`~qiskit.primitives.PrimitiveResult`.
+    def result(self, timeout: float | None = None) -> ResultT:
+        """Wait for the job and return its result.
+
+        A :class:`~qiskit.primitives.PrimitiveResult` for a ``sampler`` or ``estimator`` job; a
+        :class:`~jupyter_qrt.runtime.QuantumProgramResult` (samplomatic's) for an ``executor``
+        job.
 
         Raises
         ------
         JobFailedError
-            The job failed; ``reason_code`` and ``reason`` say why.
+            The job failed; ``reason_code`` and ``reason`` say why. Also when the job completed
+            but its result cannot be read as its program's result (see :meth:`raw_result`).
         JobCancelledError
             The job was cancelled (``reason_code`` 1305: it ran too long).
         JobTimeoutError
@@ -254,16 +273,32 @@ class Job(BasePrimitiveJob[PrimitiveResult[Any], JobStatus]):  # type: ignore[mi
                 reason_code=code,
                 reason=reason,
             )
+        decoded = self._decode(self._api.job_results(self._job_id))
+        self._result = cast("ResultT", decoded)
+        return self._result
+
+    def _decode(self, text: str) -> object:
+        """The result text as the result of the job's program."""
+        if self._program_id == EXECUTOR_PROGRAM_ID:
+            from jupyter_qrt.runtime.wire.program import decode_program_result
+
+            try:
+                return decode_program_result(text)
+            except InvalidInputError as exc:
+                raise JobFailedError(
+                    f"Job {self._job_id} completed but its result cannot be read: {exc} "
+                    "Use job.raw_result() to read it as text.",
+                    job_id=self._job_id,
+                ) from None
         from jupyter_qrt.runtime.wire.decoding import decode_result
 
-        decoded = decode_result(self._api.job_results(self._job_id))
+        decoded = decode_result(text)
         if not isinstance(decoded, PrimitiveResult):
             raise JobFailedError(
                 f"Job {self._job_id} completed but its result is not a PrimitiveResult "
                 f"(got {type(decoded).__name__}); use job.raw_result() to read it as text.",
                 job_id=self._job_id,
             )
-        self._result = decoded
         return decoded
 
     def raw_result(self) -> str:

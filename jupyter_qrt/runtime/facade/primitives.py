@@ -21,6 +21,8 @@ from jupyter_qrt.runtime.wire.options import (
 from .session import Session
 
 if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
     from jupyter_qrt.runtime.backends.backend import RuntimeBackend
 
     from .job import Job
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 class _Primitive:
-    """What Sampler and Estimator share: where jobs go, options, and submission."""
+    """What Sampler, Estimator and Executor share: where jobs go, options, and submission."""
 
     program_id: ClassVar[str]
     _options_class: ClassVar[type[Options]]
@@ -102,7 +104,7 @@ class _Primitive:
                 status_code=None,
             )
 
-    def _submit(self, params: dict[str, Any]) -> Job:
+    def _submit(self, params: dict[str, Any]) -> Job[Any]:
         from jupyter_qrt.runtime.wire.encoding import dumps
 
         from .job import Job
@@ -121,7 +123,7 @@ class _Primitive:
             if key in fields:
                 body[key] = fields[key]
         response = self._service.api.create_job(dumps(body))
-        job = Job(
+        job: Job[Any] = Job(
             str(response["id"]),
             self._service.api,
             backend_name=response.get("backend", self._backend.name),
@@ -146,7 +148,7 @@ class Sampler(_Primitive):
     program_id = "sampler"
     _options_class = SamplerOptions
 
-    def run(self, pubs: Any, *, shots: int | None = None) -> Job:
+    def run(self, pubs: Any, *, shots: int | None = None) -> Job[PrimitiveResult[Any]]:
         """Submit the pubs and return the job at once.
 
         Parameters
@@ -173,7 +175,7 @@ class Estimator(_Primitive):
     program_id = "estimator"
     _options_class = EstimatorOptions
 
-    def run(self, pubs: Any, *, precision: float | None = None) -> Job:
+    def run(self, pubs: Any, *, precision: float | None = None) -> Job[PrimitiveResult[Any]]:
         """Submit the pubs and return the job at once.
 
         Parameters

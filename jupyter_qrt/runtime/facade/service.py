@@ -298,8 +298,12 @@ class RuntimeService:
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def job(self, job_id: str) -> Job:
-        """The job of this id (raises :class:`JobNotFoundError` when the instance has none)."""
+    def job(self, job_id: str) -> Job[Any]:
+        """The job of this id (raises :class:`JobNotFoundError` when the instance has none).
+
+        Its :meth:`~Job.result` is what its program returns: a ``PrimitiveResult`` for a
+        sampler or estimator job, a ``QuantumProgramResult`` for an executor job.
+        """
         from .job import Job
 
         if not isinstance(job_id, str) or not job_id:
@@ -320,7 +324,7 @@ class RuntimeService:
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         descending: bool = True,
-    ) -> list[Job]:
+    ) -> list[Job[Any]]:
         """Jobs of the instance, newest first, filtered and paged on the service."""
         from .job import Job
 

@@ -8,6 +8,8 @@ option and what it takes. :mod:`.primitive_options` builds the table of every op
 from __future__ import annotations
 
 import copy
+import functools
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
@@ -195,3 +197,44 @@ def a_dict(name: str, value: Any) -> Any:
     if isinstance(value, Mapping):
         return copy.deepcopy(dict(value))
     raise option_error(name, "a dict", value)
+
+
+# The official EnvironmentOptions.image pattern, matched against the whole name.
+_IMAGE = re.compile(r"[a-zA-Z0-9]+([/.\-_][a-zA-Z0-9]+)*:[a-zA-Z0-9]+([.\-_][a-zA-Z0-9]+)*")
+
+
+def an_image(name: str, value: Any) -> str:
+    """A runtime image such as ``"qiskit/runtime:0.40"`` (``name:tag``)."""
+    if isinstance(value, str) and _IMAGE.fullmatch(value):
+        return value
+    raise option_error(name, 'a runtime image "name:tag"', value)
+
+
+@functools.cache
+def _json_dict_adapter() -> Any:
+    # pydantic only when such an option is set: it is not on the import path of the runtime.
+    from pydantic import JsonValue, TypeAdapter
+
+    return TypeAdapter(dict[str, JsonValue])
+
+
+def a_json_dict(name: str, value: Any) -> Any:
+    """A dict of JSON values, as the executor's schema takes it (``dict[str, JsonValue]``).
+
+    pydantic's own rule, so what is accepted here is what the schema accepts when the job is
+    built (numpy floats and bools become Python ones; tuples and numpy integers are refused).
+    """
+    from pydantic import ValidationError
+
+    if not isinstance(value, Mapping):
+        raise option_error(name, "a dict", value)
+    try:
+        checked = _json_dict_adapter().validate_python(dict(value))
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"][:1])
+        raise option_error(
+            f"{name}.{where}" if where else name,
+            "JSON: a str, int, float, bool, None, or a list or dict (str keys) of those",
+            value.get(where, value) if where else value,
+        ) from None
+    return copy.deepcopy(checked)

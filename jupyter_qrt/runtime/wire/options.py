@@ -20,13 +20,13 @@ from jupyter_qrt.runtime.errors import InvalidInputError
 from .primitive_options import (
     NONE_IS_A_VALUE,
     SCHEMAS,
-    PrimitiveKind,
+    OptionsKind,
     Schema,
     option_error,
     unknown_option,
 )
 
-__all__ = ["EstimatorOptions", "Options", "SamplerOptions"]
+__all__ = ["EstimatorOptions", "ExecutorOptions", "Options", "SamplerOptions"]
 
 
 class Options:
@@ -44,7 +44,7 @@ class Options:
     ``resilience``, ...) gives its group of options, to set values in.
     """
 
-    _kind: ClassVar[PrimitiveKind | None] = None
+    _kind: ClassVar[OptionsKind | None] = None
     """The primitive whose options these are; set by the subclasses."""
 
     # Instance state, set with object.__setattr__ because __setattr__ means "set an option".
@@ -54,7 +54,10 @@ class Options:
 
     def __init__(self, values: Mapping[str, Any] | Options | None = None) -> None:
         if self._kind is None:
-            raise TypeError("Options is the common base: use SamplerOptions or EstimatorOptions.")
+            raise TypeError(
+                "Options is the common base: use SamplerOptions, EstimatorOptions or "
+                "ExecutorOptions."
+            )
         self._start(SCHEMAS[self._kind], "")
         if values is not None:
             self._merge(_as_mapping(values, type(self).__name__))
@@ -187,17 +190,33 @@ class EstimatorOptions(Options):
     _kind = "estimator"
 
 
+class ExecutorOptions(Options):
+    """Options of :class:`~jupyter_qrt.runtime.Executor`, named as qiskit-ibm-runtime's
+    ``ExecutorOptions``: ``execution.init_qubits``, ``execution.rep_delay``,
+    ``execution.scheduler_timing``, ``execution.stretch_values``, ``experimental`` (a dict of
+    JSON values, sent to the program as given), ``environment.job_tags``/``log_level``/
+    ``private``/``image`` and ``max_execution_time``.
+    """
+
+    _kind = "executor"
+
+
 def runtime_fields(options: Options) -> dict[str, Any]:
     """Top-level job request fields derived from options (image, log level, tags, cost, private).
 
-    ``experimental.image`` is the runtime image to run the job with: like the official client,
-    it goes to the request's ``runtime`` field, never into the program's options.
+    The runtime image goes to the request's ``runtime`` field, never into the program's options:
+    for Sampler and Estimator it is ``experimental.image`` (as the official client reads it), for
+    the executor ``environment.image`` (its ``experimental`` goes to the program untouched).
     """
     values = options.to_dict()
     environment = values.get("environment", {})
     fields: dict[str, Any] = {}
     experimental = values.get("experimental")
-    if isinstance(experimental, dict) and experimental.get("image"):
+    if environment.get("image"):
+        fields["runtime"] = environment["image"]
+    elif (
+        options._kind != "executor" and isinstance(experimental, dict) and experimental.get("image")
+    ):
         fields["runtime"] = experimental["image"]
     fields["log_level"] = environment.get("log_level", "WARNING")
     if environment.get("job_tags"):

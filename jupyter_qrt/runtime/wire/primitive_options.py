@@ -1,4 +1,4 @@
-"""V2 primitive options: validate a plain dict and turn it into the ``options`` of a job.
+"""Primitive options: validate a plain dict and turn it into the ``options`` of a job.
 
 The service takes ``params.options`` as nested JSON holding only what the user set. The
 official client builds it from its option dataclasses, so key order follows the order the
@@ -11,6 +11,10 @@ validation is ours: strict where the official client would coerce odd input such
 These tables are the only option rules: :class:`~jupyter_qrt.runtime.options.Options` checks each
 value against them when it is set, and :func:`program_options` checks the whole tree again when
 a job is built, so an option accepted on assignment is never refused at ``run()``.
+
+The executor's options (:data:`SCHEMAS` ``["executor"]``, the names of qiskit-ibm-runtime's
+``ExecutorOptions``) are checked by the same table; its job options are written by
+:mod:`.program`, not by :func:`program_options`.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from .option_checks import (
     a_dict,
     a_float,
     a_gate_name,
+    a_json_dict,
     a_log_level,
     a_noise_model,
     a_sequence,
     an_extrapolator,
+    an_image,
     an_int,
     an_optional_bool,
     any_value,
@@ -44,6 +50,7 @@ from .option_checks import (
 __all__ = [
     "NONE_IS_A_VALUE",
     "SCHEMAS",
+    "OptionsKind",
     "PrimitiveKind",
     "Schema",
     "option_error",
@@ -52,6 +59,7 @@ __all__ = [
 ]
 
 PrimitiveKind = Literal["sampler", "estimator"]
+OptionsKind = Literal["sampler", "estimator", "executor"]
 Schema = dict[str, "Check | Schema"]
 
 
@@ -137,7 +145,7 @@ _COMMON_HEAD: Schema = {
     "environment": _ENVIRONMENT,
     "simulator": _SIMULATOR,
 }
-SCHEMAS: dict[PrimitiveKind, Schema] = {
+SCHEMAS: dict[OptionsKind, Schema] = {
     "sampler": {
         **_COMMON_HEAD,
         "default_shots": an_int(1),
@@ -157,6 +165,21 @@ SCHEMAS: dict[PrimitiveKind, Schema] = {
         "execution": _EXECUTION,
         "twirling": _TWIRLING,
         "experimental": a_dict,
+    },
+    # qiskit-ibm-runtime's ExecutorOptions, in its order (its ``simulator`` section only
+    # configures that client's local mode and never reaches a service: it is left out).
+    # ``environment`` and ``max_execution_time`` go to the job request; ``execution`` and
+    # ``experimental`` (JSON, sent as given) to ``params.options``.
+    "executor": {
+        "environment": {**_ENVIRONMENT, "image": an_image},
+        "execution": {
+            "init_qubits": a_bool,
+            "rep_delay": a_float(),
+            "scheduler_timing": a_bool,
+            "stretch_values": a_bool,
+        },
+        "experimental": a_json_dict,
+        "max_execution_time": _COMMON_HEAD["max_execution_time"],
     },
 }
 # Options for which ``None`` is a setting of its own ("no limit", sent as null), not "unset".
