@@ -119,8 +119,10 @@ def job(job_id: str) -> Any:
     """Reopen a job by id (also one from before a kernel restart): status, then its result.
 
     Shows the job monitor (its states, time in each, usage; it keeps following a job that has
-    not ended) and, for a finished job, its histogram or expectation values. Returns the
-    ``PrimitiveResult`` of a finished job, else the job.
+    not ended) and, for a finished job, its histogram or expectation values (an executor job:
+    the histogram of its items' registers, see :mod:`.program_view`). Returns the result of a
+    finished job (a ``PrimitiveResult``, or an executor job's ``QuantumProgramResult``), else
+    the job.
     """
     service = current().service
     found = service.job(job_id)
@@ -133,9 +135,17 @@ def job(job_id: str) -> Any:
     if status.value != "DONE":
         print(found.error_message() or "The job has no result.")
         return found
+    from .program_view import as_counts_result, is_program_result
+
     result = found.result()
     if found.program_id == "estimator":
         display.expectation_plot(result)
+    elif is_program_result(result):
+        print(
+            "An executor job: the counts of each item's classical registers, measurement "
+            "flips undone, its randomizations and sweep together."
+        )
+        display.histogram(as_counts_result(result))
     else:
         display.histogram(result)
     return result

@@ -99,12 +99,16 @@ class JobsTable(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has
         job = self._job(job_id)
         widget: Any
         if self._status[job_id] == JobStatus.DONE.value:
+            from jupyter_qrt.kernel.program_view import as_counts_result, is_program_result
+
             from .expectation import ExpectationPlot
             from .histogram_view import Histogram
 
             result = job.result()
             if job.program_id == "estimator":
                 widget = ExpectationPlot(result)
+            elif is_program_result(result):
+                widget = Histogram(as_counts_result(result), labels=[job_id])
             else:
                 widget = Histogram(result, labels=[job_id])
         else:
