@@ -141,6 +141,11 @@ def test_first_circuit_bell_pair_values_are_the_physics(executed: dict[str, Any]
     assert sum(device.values()) == shots
     assert device.get("00", 0) + device.get("11", 0) > 0.8 * shots
 
+    # The executor program: 16 twirled randomizations of 64 shots on the noisy device; with
+    # the measurement flips undone the two qubits mostly agree, as without twirling.
+    assert values["executor_shape"] == [16, 64, 2]
+    assert 0.8 < values["executor_agree"] < 1.0
+
 
 def _assert_ideal_bell(counts: dict[str, int], shots: int) -> None:
     assert set(counts) == {"00", "11"}, counts
