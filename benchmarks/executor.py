@@ -8,6 +8,8 @@ One ``jupyter-qrt serve`` subprocess (2 worker processes, a temporary data dir) 
   post-processes), against the same client's legacy ``SamplerV2`` (``program_id: "sampler"``).
   Both are the official client, polling as it does, so the row shows what the executor path
   costs a user of ``jupyter-qrt serve``.
+  A second row runs a Bell ``QuantumProgram`` to its bits with our ``Executor`` against the
+  official ``Executor`` (both fresh processes, same service).
 - (b) service overhead of the executor: GHZ-20 at 100,000 shots on the ideal simulator as one
   circuit item, submit -> ``QuantumProgramResult`` polling every 50 ms, against qiskit-aer's
   ``SamplerV2`` run directly in this process on the same circuit (as ``benchmarks local`` does
@@ -56,6 +58,21 @@ assert sum(counts.values()) == 100 and set(counts) <= {{"00", "11"}}, counts
 """
 
 
+_FRESH_PROGRAM = """
+import warnings; warnings.simplefilter("ignore")
+import numpy as np
+from qiskit import QuantumCircuit
+from samplomatic.quantum_program import QuantumProgram
+{imports}
+bell = QuantumCircuit(2); bell.h(0); bell.cx(0, 1); bell.measure_all()
+program = QuantumProgram(shots=100)
+program.append_circuit_item(bell, circuit_arguments=np.zeros((0,)))
+backend = {service}().backend("qrt_ideal_simulator")
+bits = np.asarray(Executor(mode=backend).run(program).result()[0]["meas"])
+assert bits.shape == (100, 2) and np.all(bits[:, 0] == bits[:, 1])
+"""
+
+
 def fresh_process_rows(env: dict[str, str], quick: bool) -> list[Row]:
     """The executor-based Sampler against the legacy SamplerV2, both official, fresh processes."""
     repeat = 3 if quick else 5
@@ -74,7 +91,28 @@ def fresh_process_rows(env: dict[str, str], quick: bool) -> list[Row]:
                 fresh_process_seconds(executor_code, repeat=repeat, env=child_env),
                 fresh_process_seconds(legacy_code, repeat=repeat, env=child_env),
                 "s",
-            )
+            ),
+            Row(
+                "Bell program from a fresh process to bits: our Executor vs the official one",
+                fresh_process_seconds(
+                    _FRESH_PROGRAM.format(
+                        imports="from jupyter_qrt.runtime import Executor, RuntimeService",
+                        service="RuntimeService",
+                    ),
+                    repeat=repeat,
+                    env=child_env,
+                ),
+                fresh_process_seconds(
+                    _FRESH_PROGRAM.format(
+                        imports="from qiskit_ibm_runtime import QiskitRuntimeService\n"
+                        "from qiskit_ibm_runtime.executor import Executor",
+                        service="QiskitRuntimeService",
+                    ),
+                    repeat=repeat,
+                    env=child_env,
+                ),
+                "s",
+            ),
         ]
 
 
@@ -177,9 +215,9 @@ def main(quick: bool = False) -> None:
     print(f"\nexecutor program benchmarks; before: {_load()}")
     with running_service() as env:
         print_table(
-            "executor: fresh process (theirs = the official legacy SamplerV2, median)",
+            "executor: fresh process (theirs = qiskit-ibm-runtime: row 1 its legacy SamplerV2, "
+            "row 2 its Executor; median)",
             fresh_process_rows(env, quick),
-            baseline="SamplerV2 (legacy)",
         )
         print_table(
             "executor: service overhead (theirs = qiskit-aer SamplerV2 in-process, median)",
