@@ -4,7 +4,8 @@ One kernel (each start costs seconds) runs, on the embedded ``local`` account an
 account ``ibm`` backed by another :class:`LocalService` standing in for IBM:
 
 - jupyter-qrt's own ``RuntimeService()`` / ``RuntimeService("ibm")`` with our ``Sampler``;
-- IBM's tutorial code, unmodified: ``QiskitRuntimeService()`` + ``SamplerV2(mode=backend)``, with
+- IBM's tutorial code, unmodified: ``QiskitRuntimeService()`` + ``SamplerV2(mode=backend)`` and
+  the executor-based ``Sampler`` (the ``executor`` program, through the same proxy), with
   the environment the extension gives kernels (for ``ibm``, the same variables pointed at that
   account, as the extension sets them when ``ibm`` is the default);
 - the magics as a person types them: ``%load_ext jupyter_qrt``, ``%qrt_login ibm``, ``%%sampler``.
@@ -65,9 +66,15 @@ def official(name):
     backend = service.backend(IDEAL)
     isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(bell)
     job = SamplerV2(mode=backend).run([isa], shots=SHOTS)
-    return job.result()[0].data.meas.get_counts()
+    # ... and IBM's executor-based Sampler (program "executor"), also unmodified:
+    from qiskit_ibm_runtime.executor_sampler import Sampler as ExecutorSampler
+    executor_job = ExecutorSampler(mode=backend).run([isa], shots=SHOTS)
+    return (
+        job.result()[0].data.meas.get_counts(),
+        executor_job.result()[0].data.meas.get_counts(),
+    )
 for name in ("local", "ibm"):
-    out["official-" + name] = official(name)
+    out["official-" + name], out["executor-" + name] = official(name)
 
 # The magics, as a person types them, through the server (the kernel holds no key).
 ip = get_ipython()
@@ -155,11 +162,19 @@ async def test_a_kernel_runs_bell_keyless_with_both_clients_on_two_accounts(
     assert out["keys_in_env"] == []
     assert out["ours-url-ibm"].endswith("/jupyter-qrt/runtime/ibm/experimental/api/v1")
     assert out["ours-url-local"].endswith("/jupyter-qrt/runtime/local/experimental/api/v1")
-    for run in ("ours-local", "ours-ibm", "official-local", "official-ibm", "magics-ibm"):
+    runs = ("ours", "official", "executor")
+    for run in [f"{r}-{n}" for r in runs for n in ("local", "ibm")] + ["magics-ibm"]:
         counts = out[run]
         assert set(counts) <= {"00", "11"}, (run, counts)
         assert sum(counts.values()) == SHOTS, (run, counts)
     # Each account's jobs ran on its own service: the stand-in holds exactly the 'ibm' runs.
     ibm_jobs = ibm_service.runtime.jobs(ibm_service.instance)
-    assert len(ibm_jobs["jobs"]) == 3  # ours, the official client's, the magic's
+    # ours, the official client's SamplerV2 and executor Sampler, the magic's
+    assert len(ibm_jobs["jobs"]) == 4
+    assert sorted(job["program"]["id"] for job in ibm_jobs["jobs"]) == [
+        "executor",
+        "sampler",
+        "sampler",
+        "sampler",
+    ]
     assert os.environ["QRT_KERNEL_TOKEN"] not in (key, local.api_key)
