@@ -7,6 +7,11 @@ state come from the service's timestamps when it gives them (``created``, and th
 A monitor shown with :meth:`JobMonitor.show` keeps its IPython display handle and, when the job
 reaches a final state, updates that display: a saved notebook's ``text/plain`` and ``text/html``
 then hold the final state and the time in each state, not the "Queued" of the first render.
+
+DOM contract (the browser tests rely on it): the monitor is ``.qrt-job-monitor``; its summary
+line ``[data-qrt="job-summary"]`` carries ``data-qrt-job`` (the id) and ``data-qrt-status`` (the
+status, e.g. ``RUNNING``, ``DONE``); the states and times are ``[data-qrt="job-history"]``; the
+cancel button is ``.qrt-cancel`` (an ipywidgets button takes classes, not attributes).
 """
 
 from __future__ import annotations
@@ -107,10 +112,12 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
         self._explain = w.HTML(f"<small>{esc(RUNNING_MEANS)}</small>")
         self._footer = w.HTML()
         self._cancel = w.Button(description="Cancel job", button_style="warning", icon="stop")
+        self._cancel.add_class("qrt-cancel")
         self._cancel.on_click(self._on_cancel)
         super().__init__(
             children=[self._header, self._table, self._explain, self._footer, self._cancel]
         )
+        self.add_class("qrt-job-monitor")
         self._poller = poller or shared_poller()
         self._handle: int | None = None
         self._apply(self._details or {"state": {"status": "Queued"}}, {})
@@ -203,7 +210,9 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
                 self._handle = None
 
     def _durations(self, status: JobStatus, now: float) -> dict[str, float]:
-        stamps = self._metrics.get("timestamps") or {}
+        # The service's times: its metrics once the job ended, else what its details carry
+        # (the server's watcher passes on ``running`` as soon as the job left the queue).
+        stamps = self._metrics.get("timestamps") or self._details.get("timestamps") or {}
         created = _when(stamps.get("created") or self._details.get("created"))
         running = _when(stamps.get("running")) or self._seen.get(JobStatus.RUNNING)
         finished = _when(stamps.get("finished"))
@@ -252,8 +261,13 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
 
     def _render(self) -> None:
         status = JobStatus(self.status)
-        self._header.value = f"<b>{esc(self._summary())}</b>"
-        self._table.value = html_table(["state", "time"], self._rows())
+        self._header.value = (
+            f'<b data-qrt="job-summary" data-qrt-job="{esc(self._job.job_id())}" '
+            f'data-qrt-status="{esc(status.value)}">{esc(self._summary())}</b>'
+        )
+        self._table.value = (
+            f'<div data-qrt="job-history">{html_table(["state", "time"], self._rows())}</div>'
+        )
         footer = []
         if self.usage_seconds is not None:
             footer.append(f"Usage: {self.usage_seconds:g} quantum seconds")
