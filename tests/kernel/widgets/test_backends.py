@@ -82,6 +82,8 @@ def test_detail_view_has_the_coupling_map_coloured_by_error_and_csv(
     figure = browser._repr_mimebundle_()[PLOTLY_MIME]
     config = service.api.backend_configuration("qrt_robin")
     pairs = {tuple(sorted(p)) for p in config["coupling_map"]}
+    # The title names the device (not the legend of the last edge colour).
+    assert figure["layout"]["title"]["text"].startswith("qrt_robin: coupling map")
     lines = [t for t in figure["data"] if t["mode"] == "lines"]
     assert sum(t["x"].count(None) for t in lines) == len(pairs)  # every edge drawn once
     assert len({t["line"]["color"] for t in lines}) > 1  # coloured by error, not uniform
