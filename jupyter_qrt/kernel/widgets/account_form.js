@@ -4,6 +4,10 @@
 // extension (`<base url>/jupyter-qrt/accounts`, with the page's `_xsrf` cookie as X-XSRFToken).
 // It is never put in the widget model: the kernel and the notebook file never see it. The kernel
 // only learns the outcome through the `result` (the new account's summary) and `error` traits.
+//
+// DOM contract (the browser tests rely on it): `form[data-qrt="account-setup"]`, its fields
+// `[data-qrt="account-name"]`, `-channel`, `-instance`, `-url`, `-key` (the password field),
+// `-default`, the button `[data-qrt="account-save"]` and the outcome `[data-qrt="account-status"]`.
 
 const CHANNELS = ["ibm_quantum_platform", "ibm_cloud", "local"];
 // Paths a Jupyter page lives under, after the server's base URL (JupyterLab, Notebook 7, classic).
@@ -51,6 +55,7 @@ export async function submit(model, key, env) {
     name: model.get("name"),
     channel: model.get("channel"),
     instance: model.get("instance") || null,
+    url: model.get("url") || null,
     token: key,
     set_default: model.get("set_default"),
   };
@@ -103,6 +108,7 @@ function render({ model, el }) {
   const name = document.createElement("input");
   const channel = document.createElement("select");
   const instance = document.createElement("input");
+  const url = document.createElement("input");
   const key = document.createElement("input");
   const makeDefault = document.createElement("input");
   const save = document.createElement("button");
@@ -112,17 +118,22 @@ function render({ model, el }) {
   key.placeholder = "API key (sent to the Jupyter server only)";
   makeDefault.type = "checkbox";
   instance.placeholder = "instance CRN or name (optional)";
+  url.placeholder = "service URL (optional; channel local: a jupyter-qrt serve URL)";
   save.type = "submit";
   save.textContent = "Save account";
+  form.dataset.qrt = "account-setup";
+  const parts = { name, channel, instance, url, key, default: makeDefault, save, status };
+  for (const [part, element] of Object.entries(parts)) element.dataset.qrt = "account-" + part;
 
   const sync = () => {
     name.value = model.get("name");
     channel.value = model.get("channel");
     instance.value = model.get("instance");
+    url.value = model.get("url");
     makeDefault.checked = model.get("set_default");
     const server = model.get("server");
     note.textContent = model.get("message");
-    for (const e of [name, channel, instance, key, makeDefault, save]) e.disabled = !server;
+    for (const e of [name, channel, instance, url, key, makeDefault, save]) e.disabled = !server;
     const error = model.get("error");
     const result = model.get("result");
     status.style.color = error ? "#b00" : "";
@@ -136,10 +147,11 @@ function render({ model, el }) {
     model.set("name", name.value);
     model.set("channel", channel.value);
     model.set("instance", instance.value);
+    model.set("url", url.value);
     model.set("set_default", makeDefault.checked);
     model.save_changes();
   };
-  for (const e of [name, channel, instance, makeDefault]) e.addEventListener("change", push);
+  for (const e of [name, channel, instance, url, makeDefault]) e.addEventListener("change", push);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     push();
@@ -155,6 +167,7 @@ function render({ model, el }) {
     field("Name", name),
     field("Channel", channel),
     field("Instance", instance),
+    field("URL", url),
     field("API key", key),
     field("Make default", makeDefault),
     save,

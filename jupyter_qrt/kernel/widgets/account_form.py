@@ -44,8 +44,9 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
 
     Attributes
     ----------
-    name, channel, instance, set_default
-        The account's fields as typed in the form (no key).
+    name, channel, instance, url, set_default
+        The account's fields as typed in the form (no key); ``url`` is the service's URL, for
+        an account of another service than the channel's own (e.g. a ``jupyter-qrt serve``).
     server
         True when the server extension is there to receive the key.
     result
@@ -59,6 +60,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
     name = traitlets.Unicode("default").tag(sync=True)
     channel = traitlets.Unicode("ibm_quantum_platform").tag(sync=True)
     instance = traitlets.Unicode("").tag(sync=True)
+    url = traitlets.Unicode("").tag(sync=True)
     set_default = traitlets.Bool(True).tag(sync=True)
     server = traitlets.Bool(False).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
@@ -71,6 +73,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
         name: str = "default",
         channel: str = "ibm_quantum_platform",
         instance: str | None = None,
+        url: str | None = None,
         set_default: bool = True,
         env: Any = None,
     ) -> None:
@@ -81,6 +84,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
             name=name,
             channel=channel,
             instance=instance or "",
+            url=url or "",
             set_default=set_default,
             server=available,
             message=SERVER_MESSAGE if available else NO_SERVER_MESSAGE,

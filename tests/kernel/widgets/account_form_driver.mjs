@@ -36,7 +36,13 @@ function fakeFetch(status, answer, requests) {
   };
 }
 
-const fields = { name: "work", channel: "ibm_cloud", instance: "crn:v1:x", set_default: true };
+const fields = {
+  name: "work",
+  channel: "ibm_cloud",
+  instance: "crn:v1:x",
+  url: "https://cloud.example/",
+  set_default: true,
+};
 const out = { baseUrls: {}, xsrf: null, saved: null, refused: null };
 
 out.baseUrls.notebook7_body = baseUrl(...Object.values(page({ bodyBase: "/user/alice/", pathname: "/user/alice/notebooks/a.ipynb" })));

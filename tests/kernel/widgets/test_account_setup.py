@@ -52,11 +52,13 @@ def test_the_key_is_posted_to_the_server_with_xsrf_and_never_set_on_the_model(
     assert request["headers"]["X-XSRFToken"] == "tok-1"
     assert request["body"]["token"] == KEY
     assert request["body"]["name"] == "work"
+    assert request["body"]["url"] == "https://cloud.example/"
     # The body is one the server extension takes: it refuses a field it does not know.
     from jupyter_qrt.server.accounts_routes import account_fields
 
     fields, set_default = account_fields(request["body"])
     assert (fields["name"], fields["token"], set_default) == ("work", KEY, True)
+    assert fields["url"] == "https://cloud.example/"
     # What the kernel hears: the summary, without the key or an echoed token.
     assert ["result", {"name": "work", "channel": "ibm_cloud", "fingerprint": "...9f2c"}] in saved[
         "sets"
