@@ -92,6 +92,20 @@ export async function submit(model, key, env) {
   return true;
 }
 
+/**
+ * Put the form's fields on the model (and send them to the kernel). Every field is read before
+ * the first `model.set`: each set fires the model's change event, whose handler redraws the
+ * form from the model, which would put back the old value of a field not set yet.
+ */
+export function pushFields(model, fields) {
+  const values = Object.entries(fields).map(([trait, element]) => [
+    trait,
+    element.type === "checkbox" ? element.checked : element.value,
+  ]);
+  for (const [trait, value] of values) model.set(trait, value);
+  model.save_changes();
+}
+
 function field(label, input) {
   const row = document.createElement("label");
   row.style.display = "block";
@@ -143,14 +157,7 @@ function render({ model, el }) {
         ? "Saved account '" + result.name + "' (" + (result.channel || "") + ", key " + (result.fingerprint || "masked") + ")."
         : "";
   };
-  const push = () => {
-    model.set("name", name.value);
-    model.set("channel", channel.value);
-    model.set("instance", instance.value);
-    model.set("url", url.value);
-    model.set("set_default", makeDefault.checked);
-    model.save_changes();
-  };
+  const push = () => pushFields(model, { name, channel, instance, url, set_default: makeDefault });
   for (const e of [name, channel, instance, url, makeDefault]) e.addEventListener("change", push);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

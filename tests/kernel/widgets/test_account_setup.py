@@ -67,6 +67,17 @@ def test_the_key_is_posted_to_the_server_with_xsrf_and_never_set_on_the_model(
     assert "ECHOED" not in json.dumps(saved["sets"])
 
 
+def test_every_edited_field_reaches_the_model_though_each_set_redraws_the_form(
+    browser_run: dict[str, Any],
+) -> None:
+    assert browser_run["pushed"] == {
+        "name": "mine",
+        "channel": "local",
+        "url": "http://127.0.0.1:8001",
+        "set_default": False,
+    }
+
+
 def test_a_refused_key_reports_the_servers_message(browser_run: dict[str, Any]) -> None:
     refused = browser_run["refused"]
     assert refused["ok"] is False
