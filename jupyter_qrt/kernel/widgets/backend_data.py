@@ -234,7 +234,10 @@ def coupling_figure(
             "title": {"text": f"{name}: coupling map (edges coloured by two-qubit error)"},
             "xaxis": {"visible": False},
             "yaxis": {"visible": False, "scaleanchor": "x"},
-            "margin": {"t": 40, "l": 10, "r": 10, "b": 10},
+            # The edge colours' legend goes below the map: on the right it covered the title
+            # of the qubits' colour bar.
+            "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
+            "margin": {"t": 40, "l": 10, "r": 10, "b": 40},
             "plot_bgcolor": "white",
         },
         "config": {"displaylogo": False},
