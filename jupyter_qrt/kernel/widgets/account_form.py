@@ -1,7 +1,7 @@
 """The account setup widget: the API key goes from the browser to the server, never the kernel.
 
-An anywidget with its own small ES module (``account_form.js``): the key field lives only in
-the browser's DOM, and the browser ``POST``\\ s it to the server extension
+An anywidget with its own small ES module (``account_form.js`` after ``page.js``): the key field
+lives only in the browser's DOM, and the browser ``POST``\\ s it to the server extension
 (``<base url>/jupyter-qrt/accounts`` with the page's XSRF cookie). The kernel learns only the
 outcome: the new account's summary (name, channel, instance, plan, masked fingerprint) in
 :attr:`AccountSetup.result`, or the reason in :attr:`AccountSetup.error`. No trait ever holds a
@@ -11,19 +11,19 @@ IPython) the widget says to use ``%qrt_login``, which prompts for the key with `
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
+from ._esm import compose
 from ._static import StaticFallback, esc, html_table
 from .server_link import server_link
 
-__all__ = ["ESM_PATH", "NO_SERVER_MESSAGE", "AccountSetup"]
+__all__ = ["ESM", "NO_SERVER_MESSAGE", "AccountSetup"]
 
-#: The widget's ES module (anywidget reads it into ``_esm``).
-ESM_PATH = Path(__file__).with_name("account_form.js")
+#: The widget's ES module: the page helpers, then the form.
+ESM = compose("page.js", "account_form.js")
 
 NO_SERVER_MESSAGE = (
     "This kernel runs without the jupyter-qrt server extension, so there is nowhere safe to "
@@ -55,7 +55,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
         Why the last attempt failed ("" otherwise).
     """
 
-    _esm = ESM_PATH
+    _esm = ESM
 
     name = traitlets.Unicode("default").tag(sync=True)
     channel = traitlets.Unicode("ibm_quantum_platform").tag(sync=True)

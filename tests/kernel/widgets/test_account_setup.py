@@ -10,20 +10,21 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.account_form import ESM_PATH, NO_SERVER_MESSAGE, AccountSetup
+from jupyter_qrt.kernel.widgets.account_form import ESM, NO_SERVER_MESSAGE, AccountSetup
 
 DRIVER = Path(__file__).with_name("account_form_driver.mjs")
 KEY = "SECRET-KEY-123"
 
 
 @pytest.fixture(scope="module")
-def browser_run() -> dict[str, Any]:
+def browser_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the ES module is exercised under node")
-    esm = str(ESM_PATH)
+    esm = tmp_path_factory.mktemp("esm") / "account_form.mjs"
+    esm.write_text(ESM)  # the module the browser gets: page.js, then account_form.js
     done = subprocess.run(
-        [node, str(DRIVER), esm], capture_output=True, text=True, timeout=60, check=True
+        [node, str(DRIVER), str(esm)], capture_output=True, text=True, timeout=60, check=True
     )
     return json.loads(done.stdout)
 
