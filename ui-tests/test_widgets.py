@@ -21,6 +21,7 @@ import secrets
 import time
 from typing import Any
 
+import pytest
 from conftest import PACED_DEVICE, REPO
 from lab_page import (
     ReceivedTraffic,
@@ -157,16 +158,25 @@ SHOTS_TO_CANCEL = 2000
 the monitor shows Running within seconds, so the job is surely still running when cancelled."""
 
 
-def test_the_monitors_cancel_button_cancels_a_running_job(page: Page, lab: LabServer) -> None:
+@pytest.mark.parametrize("waiting", [False, True], ids=["no-wait", "waiting-cell"])
+def test_the_monitors_cancel_button_cancels_a_running_job(
+    page: Page, lab: LabServer, waiting: bool
+) -> None:
+    """``--no-wait``: the cell has ended, the kernel is idle. A waiting cell: the kernel is busy
+    until the job ends, so only the page can cancel it (through the server's proxy)."""
+    cell = bell_cell(PACED_DEVICE, SHOTS_TO_CANCEL)
+    if not waiting:
+        cell = cell.replace("--shots", "--no-wait --shots", 1)
     path = new_notebook(
-        lab.notebook_dir / "ui-monitor-cancel.ipynb",
+        lab.notebook_dir / f"ui-monitor-cancel-{'waiting' if waiting else 'no-wait'}.ipynb",
         "%load_ext jupyter_qrt",
         "%qrt_login local",
-        bell_cell(PACED_DEVICE, SHOTS_TO_CANCEL).replace("--shots", "--no-wait --shots", 1),
+        cell,
     )
     open_notebook(page, lab.url, path.name)
     run_all_cells(page)
-    assert wait_prompts(page) == [1, 2, 3]
+    if not waiting:
+        assert wait_prompts(page) == [1, 2, 3]
     monitor, summary = monitor_of(code_cell(page, 2))
     expect(summary).to_have_attribute("data-qrt-status", "RUNNING", timeout=WIDGET_WAIT_MS)
     job_id = summary.get_attribute("data-qrt-job")
@@ -175,6 +185,8 @@ def test_the_monitors_cancel_button_cancels_a_running_job(page: Page, lab: LabSe
     expect(monitor).to_contain_text(
         "RUNNING means the job has left the queue", timeout=WIDGET_WAIT_MS
     )
+    if waiting:
+        expect(code_cell(page, 2).locator(".jp-InputArea-prompt")).to_have_text("[*]:")
 
     monitor.locator(".qrt-cancel").click()
 
@@ -183,6 +195,7 @@ def test_the_monitors_cancel_button_cancels_a_running_job(page: Page, lab: LabSe
         re.compile(rf"^Job {job_id} on {PACED_DEVICE}: Cancelled$"), timeout=WIDGET_WAIT_MS
     )
     expect(monitor.locator(".qrt-cancel")).to_be_disabled(timeout=WIDGET_WAIT_MS)
+    expect(monitor.locator('[data-qrt="cancel-message"]')).to_have_text("Cancel requested.")
     rows = history(monitor)
     assert rows[-1] == ["Cancelled", ""], rows
     # The embedded service's job, as the server's REST API (its runtime proxy) has it.
@@ -194,6 +207,9 @@ def test_the_monitors_cancel_button_cancels_a_running_job(page: Page, lab: LabSe
         time.sleep(0.5)
     assert job["state"]["status"] == "Cancelled", job["state"]
     assert job["backend"] == PACED_DEVICE
+    if waiting:  # the cell ends as soon as the job does, saying so in one line
+        assert wait_prompts(page) == [1, 2, 3]
+        assert f"Job {job_id} was cancelled" in cell_outputs_text(page, 2)
 
 
 def test_a_device_row_of_qrt_backends_opens_its_coupling_map_and_tables(
