@@ -195,7 +195,9 @@ def test_the_monitors_cancel_button_cancels_a_running_job(
         re.compile(rf"^Job {job_id} on {PACED_DEVICE}: Cancelled$"), timeout=WIDGET_WAIT_MS
     )
     expect(monitor.locator(".qrt-cancel")).to_be_disabled(timeout=WIDGET_WAIT_MS)
-    expect(monitor.locator('[data-qrt="cancel-message"]')).to_have_text("Cancel requested.")
+    expect(monitor.locator('[data-qrt="cancel-message"]')).to_have_text(
+        "Cancel requested.", timeout=WIDGET_WAIT_MS
+    )
     rows = history(monitor)
     assert rows[-1] == ["Cancelled", ""], rows
     # The embedded service's job, as the server's REST API (its runtime proxy) has it.
