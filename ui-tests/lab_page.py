@@ -13,17 +13,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, Request, WebSocket, expect
+from playwright.sync_api import Locator, Page, Request, WebSocket, expect
 
 __all__ = [
     "ReceivedTraffic",
     "bell_cell",
     "cell_outputs_text",
+    "code_cell",
+    "drawn_segments",
     "new_notebook",
     "open_notebook",
     "post_json",
+    "record_job_states",
+    "recorded_job_states",
     "rendered_counts",
     "run_all_cells",
+    "run_cell",
+    "run_from_cell",
     "save_notebook",
     "storage_of",
     "wait_kernel_idle",
@@ -105,14 +111,37 @@ def run_all_cells(page: Page) -> None:
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
 
 
+def code_cell(page: Page, index: int) -> Locator:
+    """Code cell ``index`` (0-based) of the open notebook."""
+    return page.locator(".jp-NotebookPanel .jp-CodeCell").nth(index)
+
+
+def run_cell(page: Page, index: int) -> None:
+    """Run code cell ``index`` in place (Ctrl+Enter) and wait until it shows ``[n]``."""
+    cell = code_cell(page, index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(
+        re.compile(r"^\[\d+\]:?$"), timeout=RUN_MS
+    )
+
+
+def run_from_cell(page: Page, index: int) -> None:
+    """Select code cell ``index``, then Run > Run Selected Cell and All Below."""
+    code_cell(page, index).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")  # command mode: the menu acts on the selected cell
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name=re.compile(r"^Run Selected Cell and All Below")).click()
+
+
 def prompts(page: Page) -> list[str]:
     """The input prompts of the code cells, e.g. ``["[1]:", "[*]:"]``."""
-    return [
-        text.strip()
-        for text in page.locator(
-            ".jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt"
-        ).all_inner_texts()
-    ]
+    # textContent, not innerText: a cell scrolled out of a long notebook is not rendered
+    # (JupyterLab's windowing), and its innerText is empty.
+    texts: list[str] = page.locator(
+        ".jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt"
+    ).evaluate_all("ps => ps.map(p => p.textContent)")
+    return [text.strip() for text in texts]
 
 
 def wait_prompts(page: Page, timeout_ms: int = RUN_MS) -> list[int]:
@@ -158,6 +187,67 @@ def rendered_counts(page: Page, cell: int) -> dict[str, int]:
         "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
     )
     return {row[0]: int(row[1]) for row in rows if len(row) >= 2 and row[1].isdigit()}
+
+
+def record_job_states(page: Page) -> None:
+    """Record, from now on, every status each job monitor of the page shows.
+
+    A ``MutationObserver`` reads the monitors' ``[data-qrt="job-summary"]`` after every change
+    of the page, so no state the page drew is missed, however short; states the page never drew
+    (a job that ended between two polls) are not there. :func:`recorded_job_states` reads them.
+    """
+    page.evaluate(
+        """() => {
+            const seen = (window.__qrtJobStates = window.__qrtJobStates || {});
+            const look = () => {
+                for (const el of document.querySelectorAll('[data-qrt="job-summary"]')) {
+                    const job = el.getAttribute('data-qrt-job');
+                    const status = el.getAttribute('data-qrt-status');
+                    const states = (seen[job] = seen[job] || []);
+                    if (states[states.length - 1] !== status) states.push(status);
+                }
+            };
+            new MutationObserver(look).observe(document.body, {
+                subtree: true, childList: true, attributes: true, characterData: true,
+            });
+            look();
+        }"""
+    )
+
+
+def recorded_job_states(page: Page) -> dict[str, list[str]]:
+    """Job id -> the statuses its monitor showed, in order (see :func:`record_job_states`)."""
+    states: dict[str, list[str]] = page.evaluate("() => window.__qrtJobStates || {}")
+    return states
+
+
+def drawn_segments(plot: Locator) -> dict[str, int]:
+    """Line segments of a plotly figure's line traces: ``data`` counts them in the figure's data
+    (pairs of points between ``None`` gaps), ``svg`` in the paths plotly drew (one ``M`` per
+    segment)."""
+    counted: dict[str, int] = plot.evaluate(
+        """el => {
+            let data = 0;
+            for (const t of el.data || []) {
+                if (t.mode !== 'lines') continue;
+                let run = 0;
+                for (const x of [...(t.x || []), null]) {
+                    if (x === null || x === undefined) {
+                        if (run > 1) data += run - 1;
+                        run = 0;
+                    } else {
+                        run += 1;
+                    }
+                }
+            }
+            let svg = 0;
+            for (const path of el.querySelectorAll('.scatterlayer .trace path.js-line')) {
+                svg += ((path.getAttribute('d') || '').match(/M/g) || []).length;
+            }
+            return {data, svg};
+        }"""
+    )
+    return counted
 
 
 def save_notebook(page: Page, path: Path, timeout_ms: int = 30_000) -> dict[str, Any]:

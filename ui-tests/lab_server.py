@@ -35,14 +35,17 @@ much more on a busy 2-core machine."""
 
 STOP_TIMEOUT_S = 30.0
 
-NEWS_TOAST_OFF = {
+SETTING_OVERRIDES = {
     "@jupyterlab/apputils-extension:notification": {
         "checkForUpdates": False,
         "fetchNews": "false",
-    }
+    },
+    "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
 }
-"""The "get notified about Jupyter news" toast covers screenshots: switched off by a default
-settings override (``<config dir>/labconfig/default_setting_overrides.json``)."""
+"""Default settings overrides (``<config dir>/labconfig/default_setting_overrides.json``): the
+"get notified about Jupyter news" toast covers screenshots, so it is off; saved notebooks keep
+their widgets' state (``metadata.widgets``), as a user may choose, so the canary scenarios
+check it too."""
 
 
 def free_port() -> int:
@@ -123,7 +126,7 @@ class LabServer:
         )
         (self.config_dir / "labconfig").mkdir(parents=True)
         (self.config_dir / "labconfig" / "default_setting_overrides.json").write_text(
-            json.dumps(NEWS_TOAST_OFF)
+            json.dumps(SETTING_OVERRIDES)
         )
         server_config = {
             "ServerApp": {"ip": "127.0.0.1", "open_browser": False},

@@ -4,43 +4,15 @@
 // extension (`<base url>/jupyter-qrt/accounts`, with the page's `_xsrf` cookie as X-XSRFToken).
 // It is never put in the widget model: the kernel and the notebook file never see it. The kernel
 // only learns the outcome through the `result` (the new account's summary) and `error` traits.
+//
+// DOM contract (the browser tests rely on it): `form[data-qrt="account-setup"]`, its fields
+// `[data-qrt="account-name"]`, `-channel`, `-instance`, `-url`, `-key` (the password field),
+// `-default`, the button `[data-qrt="account-save"]` and the outcome `[data-qrt="account-status"]`.
+//
+// `baseUrl` and `xsrfToken` come from page.js, which the kernel puts before this module
+// (`_esm.compose`): an anywidget module is one file, it cannot import a sibling.
 
 const CHANNELS = ["ibm_quantum_platform", "ibm_cloud", "local"];
-// Paths a Jupyter page lives under, after the server's base URL (JupyterLab, Notebook 7, classic).
-const PAGE_PREFIXES = ["lab", "notebooks", "tree", "doc", "edit", "voila", "consoles", "terminals"];
-
-/** The Jupyter server's base URL ("/" or "/user/alice/"), always ending in "/". */
-export function baseUrl(doc, loc) {
-  const withSlash = (url) => (url.endsWith("/") ? url : url + "/");
-  // Notebook 7 and the classic notebook put it on <body data-base-url="...">.
-  const fromBody = doc && doc.body && doc.body.dataset && doc.body.dataset.baseUrl;
-  if (fromBody) return withSlash(fromBody);
-  // JupyterLab writes its page config (PageConfig's source) into the page as JSON.
-  const script = doc && doc.getElementById && doc.getElementById("jupyter-config-data");
-  if (script && script.textContent) {
-    try {
-      const config = JSON.parse(script.textContent);
-      if (config.baseUrl) return withSlash(config.baseUrl);
-    } catch (e) {
-      // not JSON: fall through to the location
-    }
-  }
-  // Otherwise the part of the path before the page's route: /user/alice/lab/tree/x -> /user/alice/
-  const parts = ((loc && loc.pathname) || "/").split("/");
-  const at = parts.findIndex((p, i) => i > 0 && PAGE_PREFIXES.includes(p));
-  return withSlash(at > 0 ? parts.slice(0, at).join("/") || "/" : "/");
-}
-
-/** The `_xsrf` cookie's value ("" when the page has none). */
-export function xsrfToken(doc) {
-  const cookies = ((doc && doc.cookie) || "").split(";");
-  for (const cookie of cookies) {
-    const [name, ...rest] = cookie.trim().split("=");
-    if (name === "_xsrf") return rest.join("=");
-  }
-  return "";
-}
-
 /**
  * POST the account to the server extension and report the outcome to the model.
  * `key` is a local value: it goes into the request body only.
@@ -51,6 +23,7 @@ export async function submit(model, key, env) {
     name: model.get("name"),
     channel: model.get("channel"),
     instance: model.get("instance") || null,
+    url: model.get("url") || null,
     token: key,
     set_default: model.get("set_default"),
   };
@@ -87,6 +60,20 @@ export async function submit(model, key, env) {
   return true;
 }
 
+/**
+ * Put the form's fields on the model (and send them to the kernel). Every field is read before
+ * the first `model.set`: each set fires the model's change event, whose handler redraws the
+ * form from the model, which would put back the old value of a field not set yet.
+ */
+export function pushFields(model, fields) {
+  const values = Object.entries(fields).map(([trait, element]) => [
+    trait,
+    element.type === "checkbox" ? element.checked : element.value,
+  ]);
+  for (const [trait, value] of values) model.set(trait, value);
+  model.save_changes();
+}
+
 function field(label, input) {
   const row = document.createElement("label");
   row.style.display = "block";
@@ -103,6 +90,7 @@ function render({ model, el }) {
   const name = document.createElement("input");
   const channel = document.createElement("select");
   const instance = document.createElement("input");
+  const url = document.createElement("input");
   const key = document.createElement("input");
   const makeDefault = document.createElement("input");
   const save = document.createElement("button");
@@ -112,17 +100,22 @@ function render({ model, el }) {
   key.placeholder = "API key (sent to the Jupyter server only)";
   makeDefault.type = "checkbox";
   instance.placeholder = "instance CRN or name (optional)";
+  url.placeholder = "service URL (optional; channel local: a jupyter-qrt serve URL)";
   save.type = "submit";
   save.textContent = "Save account";
+  form.dataset.qrt = "account-setup";
+  const parts = { name, channel, instance, url, key, default: makeDefault, save, status };
+  for (const [part, element] of Object.entries(parts)) element.dataset.qrt = "account-" + part;
 
   const sync = () => {
     name.value = model.get("name");
     channel.value = model.get("channel");
     instance.value = model.get("instance");
+    url.value = model.get("url");
     makeDefault.checked = model.get("set_default");
     const server = model.get("server");
     note.textContent = model.get("message");
-    for (const e of [name, channel, instance, key, makeDefault, save]) e.disabled = !server;
+    for (const e of [name, channel, instance, url, key, makeDefault, save]) e.disabled = !server;
     const error = model.get("error");
     const result = model.get("result");
     status.style.color = error ? "#b00" : "";
@@ -132,14 +125,8 @@ function render({ model, el }) {
         ? "Saved account '" + result.name + "' (" + (result.channel || "") + ", key " + (result.fingerprint || "masked") + ")."
         : "";
   };
-  const push = () => {
-    model.set("name", name.value);
-    model.set("channel", channel.value);
-    model.set("instance", instance.value);
-    model.set("set_default", makeDefault.checked);
-    model.save_changes();
-  };
-  for (const e of [name, channel, instance, makeDefault]) e.addEventListener("change", push);
+  const push = () => pushFields(model, { name, channel, instance, url, set_default: makeDefault });
+  for (const e of [name, channel, instance, url, makeDefault]) e.addEventListener("change", push);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     push();
@@ -155,6 +142,7 @@ function render({ model, el }) {
     field("Name", name),
     field("Channel", channel),
     field("Instance", instance),
+    field("URL", url),
     field("API key", key),
     field("Make default", makeDefault),
     save,

@@ -1,7 +1,7 @@
 """The account setup widget: the API key goes from the browser to the server, never the kernel.
 
-An anywidget with its own small ES module (``account_form.js``): the key field lives only in
-the browser's DOM, and the browser ``POST``\\ s it to the server extension
+An anywidget with its own small ES module (``account_form.js`` after ``page.js``): the key field
+lives only in the browser's DOM, and the browser ``POST``\\ s it to the server extension
 (``<base url>/jupyter-qrt/accounts`` with the page's XSRF cookie). The kernel learns only the
 outcome: the new account's summary (name, channel, instance, plan, masked fingerprint) in
 :attr:`AccountSetup.result`, or the reason in :attr:`AccountSetup.error`. No trait ever holds a
@@ -11,19 +11,19 @@ IPython) the widget says to use ``%qrt_login``, which prompts for the key with `
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
+from ._esm import compose
 from ._static import StaticFallback, esc, html_table
 from .server_link import server_link
 
-__all__ = ["ESM_PATH", "NO_SERVER_MESSAGE", "AccountSetup"]
+__all__ = ["ESM", "NO_SERVER_MESSAGE", "AccountSetup"]
 
-#: The widget's ES module (anywidget reads it into ``_esm``).
-ESM_PATH = Path(__file__).with_name("account_form.js")
+#: The widget's ES module: the page helpers, then the form.
+ESM = compose("page.js", "account_form.js")
 
 NO_SERVER_MESSAGE = (
     "This kernel runs without the jupyter-qrt server extension, so there is nowhere safe to "
@@ -44,8 +44,9 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
 
     Attributes
     ----------
-    name, channel, instance, set_default
-        The account's fields as typed in the form (no key).
+    name, channel, instance, url, set_default
+        The account's fields as typed in the form (no key); ``url`` is the service's URL, for
+        an account of another service than the channel's own (e.g. a ``jupyter-qrt serve``).
     server
         True when the server extension is there to receive the key.
     result
@@ -54,11 +55,12 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
         Why the last attempt failed ("" otherwise).
     """
 
-    _esm = ESM_PATH
+    _esm = ESM
 
     name = traitlets.Unicode("default").tag(sync=True)
     channel = traitlets.Unicode("ibm_quantum_platform").tag(sync=True)
     instance = traitlets.Unicode("").tag(sync=True)
+    url = traitlets.Unicode("").tag(sync=True)
     set_default = traitlets.Bool(True).tag(sync=True)
     server = traitlets.Bool(False).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
@@ -71,6 +73,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
         name: str = "default",
         channel: str = "ibm_quantum_platform",
         instance: str | None = None,
+        url: str | None = None,
         set_default: bool = True,
         env: Any = None,
     ) -> None:
@@ -81,6 +84,7 @@ class AccountSetup(StaticFallback, anywidget.AnyWidget):
             name=name,
             channel=channel,
             instance=instance or "",
+            url=url or "",
             set_default=set_default,
             server=available,
             message=SERVER_MESSAGE if available else NO_SERVER_MESSAGE,

@@ -175,18 +175,18 @@ def coupling_figure(
     traces: list[dict[str, Any]] = []
     for index, (xs, ys) in sorted(bins.items()):
         if index < 0:
-            colour, name = "rgb(170,170,170)", "2q error unknown"
+            colour, legend = "rgb(170,170,170)", "2q error unknown"
         else:
             share = (index + 0.5) / _EDGE_BINS
             colour = f"rgb({int(40 + 215 * share)},{int(160 - 120 * share)},{int(90 - 60 * share)})"
             edge_low = low + (high - low) * index / _EDGE_BINS
             edge_high = low + (high - low) * (index + 1) / _EDGE_BINS
-            name = f"2q error {edge_low:.1e}-{edge_high:.1e}"
+            legend = f"2q error {edge_low:.1e}-{edge_high:.1e}"
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": name,
+                "name": legend,
                 "x": xs,
                 "y": ys,
                 "line": {"color": colour, "width": 4},
@@ -234,7 +234,10 @@ def coupling_figure(
             "title": {"text": f"{name}: coupling map (edges coloured by two-qubit error)"},
             "xaxis": {"visible": False},
             "yaxis": {"visible": False, "scaleanchor": "x"},
-            "margin": {"t": 40, "l": 10, "r": 10, "b": 10},
+            # The edge colours' legend goes below the map: on the right it covered the title
+            # of the qubits' colour bar.
+            "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
+            "margin": {"t": 40, "l": 10, "r": 10, "b": 40},
             "plot_bgcolor": "white",
         },
         "config": {"displaylogo": False},

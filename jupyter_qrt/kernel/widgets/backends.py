@@ -1,16 +1,25 @@
 """The backend browser: a sortable table of backends and a detail view with CSV export.
 
 The table (name, qubits, status, pending jobs, median two-qubit and readout errors) sorts on any
-column. Choosing a backend shows its coupling map coloured by error, its qubit and gate tables,
-and a button that offers the tables as CSV files (a download link; ``to_csv()`` gives the text).
+column (click its header). Clicking a backend's row shows its coupling map coloured by error, its
+qubit and gate tables, and a button that offers the tables as CSV files (a download link;
+``to_csv()`` gives the text).
+
+DOM contract (the browser tests rely on it): the table is :class:`BackendTable`
+(``backend_table.js``: ``table[data-qrt="backend-table"]``, rows ``tr[data-qrt-device=NAME]``);
+the detail view is ``.qrt-device-detail``, its coupling map (plotly) ``.qrt-coupling-map``, its
+tables ``[data-qrt="qubit-table"]`` and ``[data-qrt="gate-table"]`` inside
+``[data-qrt="device-tables"][data-qrt-device=NAME]``.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import asdict, fields
+from pathlib import Path
 from typing import Any
 
+import anywidget
 import ipywidgets as w
 import traitlets
 
@@ -26,9 +35,11 @@ from .backend_data import (
     rows_to_csv,
 )
 
-__all__ = ["BackendBrowser"]
+__all__ = ["BackendBrowser", "BackendTable"]
 
 _HEADER = ["name", "qubits", "status", "pending jobs", "median 2q error", "median readout error"]
+#: The columns one can sort on: :class:`BackendRow` fields, in the order of :data:`_HEADER`.
+_COLUMNS = [f.name for f in fields(BackendRow) if f.name != "simulator"]
 
 
 def _cells(row: BackendRow) -> list[Any]:
@@ -49,6 +60,23 @@ def download_link(text: str, filename: str, label: str) -> str:
         f'<a download="{esc(filename)}" href="data:text/csv;base64,{data}" '
         f'target="_blank">{esc(label)}</a>'
     )
+
+
+class BackendTable(anywidget.AnyWidget):
+    """The clickable, sortable table of :class:`BackendBrowser` (``backend_table.js``).
+
+    The kernel sorts and formats :attr:`rows`; the browser draws them and sets :attr:`sort_by`,
+    :attr:`descending` (a click on a header) and :attr:`selected` (a click on a row).
+    """
+
+    _esm = Path(__file__).with_name("backend_table.js")
+
+    columns: traitlets.List[list[str]] = traitlets.List().tag(sync=True)  # [[key, label], ...]
+    #: The rows as shown: ``[{"name": ..., "cells": [...]}, ...]``.
+    rows: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    sort_by = traitlets.Unicode("name").tag(sync=True)
+    descending = traitlets.Bool(False).tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
 
 
 class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets has no types
@@ -72,31 +100,38 @@ class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
         self._api = service.api
         self.rows = read_rows(self._api)
         self._details: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-        columns = [f.name for f in fields(BackendRow) if f.name != "simulator"]
-        sort = w.Dropdown(options=columns, value="name", description="sort by")
-        order = w.ToggleButton(value=False, description="descending", icon="sort")
-        pick = w.Dropdown(
-            options=[("(choose a backend)", "")] + [(r.name, r.name) for r in self.rows],
-            description="details",
-        )
-        self._table = w.HTML()
+        self._table = BackendTable(columns=[list(c) for c in zip(_COLUMNS, _HEADER, strict=True)])
         self._detail = w.VBox()
+        self._detail.add_class("qrt-device-detail")
         self._csv_button = w.Button(description="CSV", icon="download", tooltip="Offer as CSV")
         self._csv_link = w.HTML()
         self._csv_button.on_click(lambda _b: self.offer_csv())
         super().__init__(
-            children=[
-                w.HBox([sort, order, pick, self._csv_button, self._csv_link]),
-                self._table,
-                self._detail,
-            ]
+            children=[w.HBox([self._csv_button, self._csv_link]), self._table, self._detail]
         )
-        w.link((sort, "value"), (self, "sort_by"))
-        w.link((order, "value"), (self, "descending"))
-        w.link((pick, "value"), (self, "selected"))
+        self.add_class("qrt-backend-browser")
+        for name in ("sort_by", "descending", "selected"):
+            w.link((self._table, name), (self, name))
         self.observe(lambda _c: self._render_table(), ["sort_by", "descending"])
         self.observe(lambda _c: self._render_detail(), "selected")
         self._render_table()
+
+    @traitlets.validate("sort_by")
+    def _known_column(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if value not in _COLUMNS:
+            raise traitlets.TraitError(
+                f"sort_by must be one of {', '.join(_COLUMNS)}, not {value!r}."
+            )
+        return value
+
+    @traitlets.validate("selected")
+    def _known_backend(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if value and value not in {r.name for r in self.rows}:
+            names = ", ".join(r.name for r in self.rows)
+            raise traitlets.TraitError(f"No backend named {value!r} here; choose one of: {names}.")
+        return value
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -147,7 +182,7 @@ class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
         return html_table(_HEADER, [_cells(r) for r in self.sorted_rows()], caption="Backends")
 
     def _render_table(self) -> None:
-        self._table.value = self._overview_html()
+        self._table.rows = [{"name": r.name, "cells": _cells(r)} for r in self.sorted_rows()]
 
     def _detail_figure(self) -> dict[str, Any] | None:
         if not self.selected:
@@ -159,8 +194,12 @@ class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
         _, properties = self._calibration(self.selected)
         qubits = [[q, *(fmt_number(v) for v in rest)] for q, *rest in qubit_rows(properties)]
         gates = [[g, q, fmt_number(e), fmt_number(n)] for g, q, e, n in gate_rows(properties)]
-        return html_table(QUBIT_HEADER, qubits, caption=f"{self.selected}: qubits") + html_table(
-            GATE_HEADER, gates, caption=f"{self.selected}: gates"
+        return (
+            f'<div data-qrt="device-tables" data-qrt-device="{esc(self.selected)}">'
+            f'<div data-qrt="qubit-table">'
+            f"{html_table(QUBIT_HEADER, qubits, caption=f'{self.selected}: qubits')}</div>"
+            f'<div data-qrt="gate-table">'
+            f"{html_table(GATE_HEADER, gates, caption=f'{self.selected}: gates')}</div></div>"
         )
 
     def _render_detail(self) -> None:
@@ -170,6 +209,7 @@ class BackendBrowser(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidget
             self._detail.children = []
             return
         out = w.Output()
+        out.add_class("qrt-coupling-map")
         out.outputs = figure_output(
             figure, f"coupling map of {self.selected}", self._detail_tables()
         )

@@ -7,6 +7,13 @@ state come from the service's timestamps when it gives them (``created``, and th
 A monitor shown with :meth:`JobMonitor.show` keeps its IPython display handle and, when the job
 reaches a final state, updates that display: a saved notebook's ``text/plain`` and ``text/html``
 then hold the final state and the time in each state, not the "Queued" of the first render.
+
+DOM contract (the browser tests rely on it): the monitor is ``.qrt-job-monitor``; its summary
+line ``[data-qrt="job-summary"]`` carries ``data-qrt-job`` (the id) and ``data-qrt-status`` (the
+status, e.g. ``RUNNING``, ``DONE``); the states and times are ``[data-qrt="job-history"]``; why
+it failed or was cancelled ``[data-qrt="job-error"]``; the
+cancel button is ``button[data-qrt="cancel"].qrt-cancel`` (:mod:`.cancel`: under the server
+extension it cancels from the page, so it works while the cell that waits for the job runs).
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from jupyter_qrt.runtime.facade.job_status import (
 )
 
 from ._static import StaticFallback, esc, html_table
-from .poller import JobPoller, JobSource, JobUpdate, shared_poller, source_for
+from .cancel import JobCancel
+from .poller import JobPoller, JobSource, JobUpdate, WatcherSource, shared_poller, source_for
 
 __all__ = ["RUNNING_MEANS", "JobMonitor"]
 
@@ -106,11 +114,18 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
         self._table = w.HTML()
         self._explain = w.HTML(f"<small>{esc(RUNNING_MEANS)}</small>")
         self._footer = w.HTML()
-        self._cancel = w.Button(description="Cancel job", button_style="warning", icon="stop")
-        self._cancel.on_click(self._on_cancel)
+        # Under the server extension the page cancels through the job's account (the kernel
+        # may be busy waiting for the job); otherwise the kernel does.
+        self._cancel = JobCancel(
+            job_id=job.job_id(),
+            account=source.account if isinstance(source, WatcherSource) else "",
+            on_cancel=self._on_cancel,
+            on_cancelled=self._on_cancelled_by_page,
+        )
         super().__init__(
             children=[self._header, self._table, self._explain, self._footer, self._cancel]
         )
+        self.add_class("qrt-job-monitor")
         self._poller = poller or shared_poller()
         self._handle: int | None = None
         self._apply(self._details or {"state": {"status": "Queued"}}, {})
@@ -203,7 +218,9 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
                 self._handle = None
 
     def _durations(self, status: JobStatus, now: float) -> dict[str, float]:
-        stamps = self._metrics.get("timestamps") or {}
+        # The service's times: its metrics once the job ended, else what its details carry
+        # (the server's watcher passes on ``running`` as soon as the job left the queue).
+        stamps = self._metrics.get("timestamps") or self._details.get("timestamps") or {}
         created = _when(stamps.get("created") or self._details.get("created"))
         running = _when(stamps.get("running")) or self._seen.get(JobStatus.RUNNING)
         finished = _when(stamps.get("finished"))
@@ -224,6 +241,13 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
             self._footer.value = f"<b>Could not cancel:</b> {esc(exc)}"
             return
         self._apply({**self._details, "state": {"status": "Cancelled"}}, {})
+
+    def _on_cancelled_by_page(self) -> None:
+        """The page cancelled the job through the server: show it, unless an end is known."""
+        with self._lock:
+            if self.status in FINAL_STATUSES:
+                return
+            self._apply({**self._details, "state": {"status": "Cancelled"}}, {})
 
     def close(self) -> None:
         """Stop watching the job and close the widget."""
@@ -252,13 +276,19 @@ class JobMonitor(StaticFallback, w.VBox):  # type: ignore[misc]  # ipywidgets ha
 
     def _render(self) -> None:
         status = JobStatus(self.status)
-        self._header.value = f"<b>{esc(self._summary())}</b>"
-        self._table.value = html_table(["state", "time"], self._rows())
+        self._header.value = (
+            f'<b data-qrt="job-summary" data-qrt-job="{esc(self._job.job_id())}" '
+            f'data-qrt-status="{esc(status.value)}">{esc(self._summary())}</b>'
+        )
+        self._table.value = (
+            f'<div data-qrt="job-history">{html_table(["state", "time"], self._rows())}</div>'
+        )
         footer = []
         if self.usage_seconds is not None:
             footer.append(f"Usage: {self.usage_seconds:g} quantum seconds")
-        if self.error:
-            footer.append(f"<span style='color:#b00'>{esc(self.error)}</span>")
+        if self.error:  # a failure in red; why a job was cancelled ("on request") plainly
+            colour = "color:#b00" if status is JobStatus.ERROR else ""
+            footer.append(f"<span data-qrt='job-error' style='{colour}'>{esc(self.error)}</span>")
         self._footer.value = "<br>".join(footer)
         self._cancel.disabled = status in FINAL_STATUSES
         self._explain.layout.display = None if status is JobStatus.RUNNING else "none"

@@ -36,6 +36,7 @@ __all__ = [
     "WatcherSource",
     "shared_poller",
     "source_for",
+    "watcher_details",
 ]
 
 logger = logging.getLogger(__name__)
@@ -133,12 +134,32 @@ class WatcherSource:
         out: dict[str, dict[str, Any]] = {}
         for item in jobs or []:
             if isinstance(item, Mapping) and str(item.get("id")) in job_ids:
-                out[str(item["id"])] = dict(item)
+                out[str(item["id"])] = watcher_details(item)
         return out
 
     def final_metrics(self, job_id: str) -> dict[str, Any]:
         """The watcher's details carry what the monitor shows; no extra request."""
         return {}
+
+
+def watcher_details(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A job of the server's watcher as the runtime API's job details.
+
+    The watcher lists a summary per job (``status``, ``reason``, ``reason_code``, ``created``,
+    ``running``, ``finished`` at the top level); monitors read details (``state.status``,
+    ``state.reason``, ``timestamps``). Details that already have a ``state`` are kept as they are.
+    """
+    details = dict(summary)
+    if not isinstance(details.get("state"), Mapping):
+        state = {"status": details.get("status")}
+        for key in ("reason", "reason_code"):
+            if details.get(key) is not None:
+                state[key] = details[key]
+        details["state"] = state
+    stamps = {k: details[k] for k in ("created", "running", "finished") if details.get(k)}
+    if stamps and not isinstance(details.get("timestamps"), Mapping):
+        details["timestamps"] = stamps
+    return details
 
 
 def source_for(job: Any, service: Any = None, env: Mapping[str, str] | None = None) -> JobSource:

@@ -2,7 +2,7 @@
 import { pathToFileURL } from "node:url";
 
 const [modulePath] = process.argv.slice(2);
-const { baseUrl, xsrfToken, submit } = await import(pathToFileURL(modulePath).href);
+const { baseUrl, xsrfToken, submit, pushFields } = await import(pathToFileURL(modulePath).href);
 
 function page({ bodyBase, configBase, pathname, cookie }) {
   const script = configBase ? { textContent: JSON.stringify({ baseUrl: configBase }) } : null;
@@ -36,8 +36,36 @@ function fakeFetch(status, answer, requests) {
   };
 }
 
-const fields = { name: "work", channel: "ibm_cloud", instance: "crn:v1:x", set_default: true };
-const out = { baseUrls: {}, xsrf: null, saved: null, refused: null };
+// The form as a person leaves it after editing several fields, on a model that redraws the form
+// from itself on every set (as render's change handler does).
+let pushed;
+{
+  const values = { name: "default", channel: "ibm_quantum_platform", url: "", set_default: true };
+  const form = {
+    name: { value: "mine" },
+    channel: { value: "local" },
+    url: { value: "http://127.0.0.1:8001" },
+    set_default: { type: "checkbox", checked: false },
+  };
+  const redraw = () => {
+    for (const [k, el] of Object.entries(form)) {
+      if (el.type === "checkbox") el.checked = values[k];
+      else el.value = values[k];
+    }
+  };
+  const model = { get: (k) => values[k], set: (k, v) => { values[k] = v; redraw(); }, save_changes: () => {} };
+  pushFields(model, form);
+  pushed = { ...values };
+}
+
+const fields = {
+  name: "work",
+  channel: "ibm_cloud",
+  instance: "crn:v1:x",
+  url: "https://cloud.example/",
+  set_default: true,
+};
+const out = { baseUrls: {}, xsrf: null, saved: null, refused: null, pushed };
 
 out.baseUrls.notebook7_body = baseUrl(...Object.values(page({ bodyBase: "/user/alice/", pathname: "/user/alice/notebooks/a.ipynb" })));
 out.baseUrls.lab_config = baseUrl(...Object.values(page({ configBase: "/hub/user/bob", pathname: "/x" })));

@@ -10,20 +10,21 @@ from typing import Any
 
 import pytest
 
-from jupyter_qrt.kernel.widgets.account_form import ESM_PATH, NO_SERVER_MESSAGE, AccountSetup
+from jupyter_qrt.kernel.widgets.account_form import ESM, NO_SERVER_MESSAGE, AccountSetup
 
 DRIVER = Path(__file__).with_name("account_form_driver.mjs")
 KEY = "SECRET-KEY-123"
 
 
 @pytest.fixture(scope="module")
-def browser_run() -> dict[str, Any]:
+def browser_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the ES module is exercised under node")
-    esm = str(ESM_PATH)
+    esm = tmp_path_factory.mktemp("esm") / "account_form.mjs"
+    esm.write_text(ESM)  # the module the browser gets: page.js, then account_form.js
     done = subprocess.run(
-        [node, str(DRIVER), esm], capture_output=True, text=True, timeout=60, check=True
+        [node, str(DRIVER), str(esm)], capture_output=True, text=True, timeout=60, check=True
     )
     return json.loads(done.stdout)
 
@@ -52,17 +53,30 @@ def test_the_key_is_posted_to_the_server_with_xsrf_and_never_set_on_the_model(
     assert request["headers"]["X-XSRFToken"] == "tok-1"
     assert request["body"]["token"] == KEY
     assert request["body"]["name"] == "work"
+    assert request["body"]["url"] == "https://cloud.example/"
     # The body is one the server extension takes: it refuses a field it does not know.
     from jupyter_qrt.server.accounts_routes import account_fields
 
     fields, set_default = account_fields(request["body"])
     assert (fields["name"], fields["token"], set_default) == ("work", KEY, True)
+    assert fields["url"] == "https://cloud.example/"
     # What the kernel hears: the summary, without the key or an echoed token.
     assert ["result", {"name": "work", "channel": "ibm_cloud", "fingerprint": "...9f2c"}] in saved[
         "sets"
     ]
     assert KEY not in json.dumps(saved["sets"])
     assert "ECHOED" not in json.dumps(saved["sets"])
+
+
+def test_every_edited_field_reaches_the_model_though_each_set_redraws_the_form(
+    browser_run: dict[str, Any],
+) -> None:
+    assert browser_run["pushed"] == {
+        "name": "mine",
+        "channel": "local",
+        "url": "http://127.0.0.1:8001",
+        "set_default": False,
+    }
 
 
 def test_a_refused_key_reports_the_servers_message(browser_run: dict[str, Any]) -> None:

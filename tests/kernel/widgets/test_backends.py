@@ -9,6 +9,7 @@ import statistics
 from typing import Any
 
 import pytest
+import traitlets
 
 from jupyter_qrt.kernel.widgets._static import PLOTLY_MIME
 from jupyter_qrt.kernel.widgets.backends import BackendBrowser
@@ -44,7 +45,34 @@ def test_sorting_on_a_column_reorders_the_table(browser: BackendBrowser) -> None
     errors = [r.median_2q_error for r in browser.sorted_rows()]
     known = [e for e in errors if e is not None]
     assert errors[: len(known)] == sorted(known)  # simulators (no value) last
-    assert browser._table.value == browser._overview_html()
+    # The table the browser draws shows the rows in that order.
+    assert [r["name"] for r in browser._table.rows] == [r.name for r in browser.sorted_rows()]
+
+
+def test_a_click_on_a_header_sorts_and_a_click_on_a_row_opens_the_details(
+    service: Any,
+) -> None:
+    browser = BackendBrowser(service)
+    table = browser._table
+    assert [c[0] for c in table.columns][:2] == ["name", "qubits"]
+    # What backend_table.js sets on its model when a header, then a row, is clicked.
+    table.sort_by, table.descending = "qubits", True
+    assert (browser.sort_by, browser.descending) == ("qubits", True)
+    shown = [row["cells"][1] for row in table.rows]
+    assert shown == sorted(shown, reverse=True)
+    assert browser._detail.children == ()
+    table.selected = "qrt_wren"
+    assert browser.selected == "qrt_wren"
+    out, tables = browser._detail.children
+    assert "qrt-coupling-map" in out._dom_classes
+    assert "qrt-device-detail" in browser._detail._dom_classes
+    assert 'data-qrt="device-tables" data-qrt-device="qrt_wren"' in tables.value
+    assert 'data-qrt="qubit-table"' in tables.value
+    assert 'data-qrt="gate-table"' in tables.value
+    with pytest.raises(traitlets.TraitError, match="choose one of"):
+        table.selected = "no_such_device"
+    with pytest.raises(traitlets.TraitError, match="sort_by must be one of"):
+        browser.sort_by = "simulator"
 
 
 def test_detail_view_has_the_coupling_map_coloured_by_error_and_csv(
@@ -54,6 +82,8 @@ def test_detail_view_has_the_coupling_map_coloured_by_error_and_csv(
     figure = browser._repr_mimebundle_()[PLOTLY_MIME]
     config = service.api.backend_configuration("qrt_robin")
     pairs = {tuple(sorted(p)) for p in config["coupling_map"]}
+    # The title names the device (not the legend of the last edge colour).
+    assert figure["layout"]["title"]["text"].startswith("qrt_robin: coupling map")
     lines = [t for t in figure["data"] if t["mode"] == "lines"]
     assert sum(t["x"].count(None) for t in lines) == len(pairs)  # every edge drawn once
     assert len({t["line"]["color"] for t in lines}) > 1  # coloured by error, not uniform

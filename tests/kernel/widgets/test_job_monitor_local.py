@@ -52,12 +52,11 @@ def test_the_shared_thread_brings_a_running_job_to_its_end(service: Any) -> None
 
 class _Watcher(BaseHTTPRequestHandler):
     seen: list[tuple[str, str | None]] = []
+    jobs: list[dict[str, Any]] = []
 
     def do_GET(self) -> None:
         type(self).seen.append((self.path, self.headers.get("Authorization")))
-        body = json.dumps(
-            {"jobs": [{"id": "job-w", "state": {"status": "Running"}, "backend": "b"}]}
-        ).encode()
+        body = json.dumps({"jobs": type(self).jobs}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -71,6 +70,7 @@ class _Watcher(BaseHTTPRequestHandler):
 @pytest.fixture
 def watcher_url() -> Iterator[str]:
     _Watcher.seen = []
+    _Watcher.jobs = [{"id": "job-w", "state": {"status": "Running"}, "backend": "b"}]
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Watcher)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -101,6 +101,38 @@ def test_under_the_server_extension_monitors_read_the_shared_watcher(watcher_url
     poller.poll_once()
     assert _Watcher.seen == [("/jupyter-qrt/jobs?account=ibm-main", "token kt-123")]
     assert all(m.status == "RUNNING" for m in monitors)
+
+
+def test_monitors_read_the_job_summaries_the_real_watcher_serves(watcher_url: str) -> None:
+    # What GET /jupyter-qrt/jobs really lists: the watcher's summaries (status at the top level).
+    from jupyter_qrt.server.watcher_source import job_summary
+
+    def summary(status: str, **state: Any) -> dict[str, Any]:
+        job = {
+            "id": "job-w",
+            "backend": "b",
+            "program": {"id": "sampler"},
+            "created": "2026-01-01T10:00:00Z",
+            "running": "2026-01-01T10:00:04Z",
+            "state": {"status": status, **state},
+        }
+        return job_summary(job)
+
+    env = {"QRT_SERVER_URL": watcher_url, "QRT_KERNEL_TOKEN": "kt-123"}
+    source = source_for(_Job(), _Service(), env=env)
+    poller = JobPoller(start_thread=False)
+    monitor = job_monitor(_Job(), poller=poller, source=source)
+    _Watcher.jobs = [summary("Running")]
+    assert "state" not in _Watcher.jobs[0]
+    poller.poll_once()
+    assert monitor.status == "RUNNING"
+    assert monitor.durations["Queued"] == 4.0  # the watcher's times, not this kernel's
+    assert 'data-qrt-status="RUNNING"' in monitor._header.value
+    _Watcher.jobs = [summary("Cancelled", reason="Ran too long", reason_code=1305)]
+    poller.poll_once()
+    assert monitor.status == "ERROR"  # 1305: the service stopped it, as the official client says
+    assert monitor.error == "Error code 1305: Ran too long"
+    assert poller.watched == 0
 
 
 def test_the_api_source_reads_several_local_jobs_in_one_round(
