@@ -149,7 +149,9 @@ def _no_auto_instance_log() -> Iterator[None]:
         log.setLevel(level)
 
 
-def _service_under_server(account: str | None, instance: str | None) -> tuple[Any, str, bool]:
+def _service_under_server(
+    account: str | None, instance: str | None
+) -> tuple[Any, str, bool, str | None]:
     from jupyter_qrt.runtime import RuntimeService
 
     listed, default = server_accounts()
@@ -163,11 +165,15 @@ def _service_under_server(account: str | None, instance: str | None) -> tuple[An
         )
     entry = next(a for a in listed if a["name"] == name)
     auto = not instance and not entry.get("instance")
+    # The kernel reaches every server account through the proxy, so its own client's channel
+    # says nothing: the account's channel is the server's.
+    channel = entry.get("channel")
     with _no_auto_instance_log():
-        return RuntimeService(name, instance=instance), name, auto
+        service = RuntimeService(name, instance=instance)
+    return service, name, auto, str(channel) if channel else None
 
 
-def _service_plain(account: str | None, instance: str | None) -> tuple[Any, str, bool]:
+def _service_plain(account: str | None, instance: str | None) -> tuple[Any, str, bool, str | None]:
     from jupyter_qrt.runtime import AccountStore, RuntimeService, resolve_account
 
     store = AccountStore()
@@ -196,7 +202,7 @@ def _service_plain(account: str | None, instance: str | None) -> tuple[Any, str,
     auto = not instance and not resolved.instance
     with _no_auto_instance_log():
         service = RuntimeService(resolved, instance=instance)
-    return service, resolved.name or account or "default", auto
+    return service, resolved.name or account or "default", auto, None
 
 
 def login(account: str | None = None, instance: str | None = None) -> Connection:
@@ -222,9 +228,9 @@ def login(account: str | None = None, instance: str | None = None) -> Connection
     """
     global _current
     if server_url() is not None:
-        service, name, auto = _service_under_server(account, instance)
+        service, name, auto, channel = _service_under_server(account, instance)
     else:
-        service, name, auto = _service_plain(account, instance)
+        service, name, auto, channel = _service_plain(account, instance)
     try:
         # One call that needs the key: a revoked key or a dead service fails here, not later.
         found = [i for i in service.instances() if i.crn == service.instance]
@@ -235,7 +241,7 @@ def login(account: str | None = None, instance: str | None = None) -> Connection
     connection = Connection(
         service=service,
         account=name,
-        channel=service.channel,
+        channel=channel or service.channel,
         instance_name=info.name if info else service.instance,
         plan=info.plan if info else "unknown",
         pricing_type=info.pricing_type if info else "unknown",

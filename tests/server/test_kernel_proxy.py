@@ -160,6 +160,8 @@ async def test_a_kernel_runs_bell_keyless_with_both_clients_on_two_accounts(
     line = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
     out = json.loads(line.removeprefix("RESULT "))
     assert out["keys_in_env"] == []
+    # %qrt_login names the server account's own channel, not the kernel's way to the proxy.
+    assert "Logged in: account 'ibm' (local), instance" in stdout
     assert out["ours-url-ibm"].endswith("/jupyter-qrt/runtime/ibm/experimental/api/v1")
     assert out["ours-url-local"].endswith("/jupyter-qrt/runtime/local/experimental/api/v1")
     runs = ("ours", "official", "executor")
