@@ -76,6 +76,13 @@ def _executor(**change: Any) -> dict[str, Any]:
         (lambda b: b.update(program_id="executor", params=_executor(items=[{}])), 400),
         (lambda b: b.update(program_id="executor", params=_executor(meas_level="both")), 400),
         (lambda b: b.update(program_id="executor", params=_executor(options=None)), 400),
+        (  # a whole-number chunk size outside a session (IBM allows it in sessions only)
+            lambda b: b.update(
+                program_id="executor",
+                params=_executor(items=[{"item_type": "circuit", "shape": [], "chunk_size": 2}]),
+            ),
+            400,
+        ),
         (lambda b: b.pop("program_id"), 400),
         (lambda b: b.pop("backend"), 400),
         (lambda b: b.update(backend="nowhere"), 404),

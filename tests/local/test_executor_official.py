@@ -324,3 +324,26 @@ def test_an_executor_job_reopened_by_id_decodes_as_its_primitive(
     counts = reopened.result()[0].data.meas.get_counts()
     assert set(counts) == {"00", "11"}
     assert sum(counts.values()) == 64
+
+
+def test_whole_number_chunk_sizes_run_in_a_session_and_are_refused_outside_one(
+    official_service: QiskitRuntimeService,
+) -> None:
+    from qiskit_ibm_runtime.exceptions import IBMRuntimeError
+
+    backend = official_service.backend(WREN)
+    rotation = QuantumCircuit(1, 1)
+    rotation.rx(Parameter("theta"), 0)
+    rotation.measure(0, 0)
+    program = QuantumProgram(shots=20)
+    program.append_circuit_item(
+        _isa(rotation, backend), circuit_arguments=np.zeros((5, 1)), chunk_size=2
+    )
+    with pytest.raises(IBMRuntimeError) as refused:
+        Executor(mode=backend).run(program)
+    assert "only allowed in session execution mode" in str(refused.value)
+
+    with Session(backend=backend) as session:
+        result = Executor(mode=session).run(program).result(timeout=JOB_TIMEOUT)
+    spans = list(result.timing)
+    assert [part.size for span in spans for part in span.parts] == [2, 2, 1]

@@ -26,7 +26,8 @@ bit ``j``) plus the samplex outputs, with ``chunk_timing`` spans, ``passthrough_
 ``semantic_role`` echoed verbatim.
 
 Chunks: with ``chunk_size: "auto"`` all items run as one chunk (one simulator call, one span);
-with whole numbers every item runs in chunks of at most that many elements, one span each.
+with whole numbers every item runs in chunks of at most that many elements, one span each
+(IBM allows whole numbers in a session only; the job registry refuses them elsewhere).
 A simulator seed may be given as ``options.experimental.seed_simulator``: the samplex draws and
 the shots are then repeatable.
 """

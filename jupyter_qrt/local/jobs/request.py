@@ -58,6 +58,9 @@ class JobRequest:
     private: bool
     estimated_seconds: float
     calibration_id: str | None = None
+    fixed_chunks: bool = False
+    """An executor job with whole-number ``chunk_size`` values: IBM allows them in a session
+    only (checked where sessions are known, when the job is stored)."""
 
 
 def parse_job_request(
@@ -92,8 +95,9 @@ def parse_job_request(
     if backend is None and session_id is None:
         raise bad_request("The job request needs a 'backend' (the name of a device to run on).")
     params = body.get("params")
+    fixed_chunks = False
     if program_id == "executor":
-        estimated = _checked_executor_params(params)
+        estimated, fixed_chunks = _checked_executor_params(params)
     else:
         estimated = _checked_primitive_params(program_id, params)
     try:
@@ -120,6 +124,7 @@ def parse_job_request(
         runtime=_checked_runtime(body.get("runtime")),
         private=_checked_private(body.get("private")),
         estimated_seconds=estimated,
+        fixed_chunks=fixed_chunks,
         calibration_id=_checked_calibration_id(body.get("calibration_id")),
     )
 
@@ -144,8 +149,11 @@ def _checked_primitive_params(program_id: str, params: object) -> float:
     return estimate_seconds(program_id, pubs, options)
 
 
-def _checked_executor_params(params: object) -> float:
-    """Check the outline of an executor job's params; return its estimated quantum seconds.
+def _checked_executor_params(params: object) -> tuple[float, bool]:
+    """Check the outline of an executor job's params.
+
+    Returns its estimated quantum seconds, and whether an item has a whole-number
+    ``chunk_size`` (which needs a session).
 
     Only the outline is checked here (the schema version, shots, the item list, meas_level):
     the whole ``ParamsModel`` is validated by the worker, which fails the job with 1517 and
@@ -186,6 +194,7 @@ def _checked_executor_params(params: object) -> float:
     if not isinstance(options, Mapping):
         raise bad_request(f"'params.options' of an executor job must be a JSON object. {hint}")
     elements = 0
+    fixed_chunks = False
     for index, item in enumerate(items):
         kind = item.get("item_type") if isinstance(item, Mapping) else None
         if kind not in EXECUTOR_ITEM_TYPES:
@@ -195,7 +204,8 @@ def _checked_executor_params(params: object) -> float:
             )
         assert isinstance(item, Mapping)
         elements += _item_elements(item)
-    return round(1.0 + elements * shots * 250e-6, 3)
+        fixed_chunks = fixed_chunks or _is_int(item.get("chunk_size"))
+    return round(1.0 + elements * shots * 250e-6, 3), fixed_chunks
 
 
 def _item_elements(item: Mapping[str, Any]) -> int:
