@@ -223,6 +223,14 @@ def test_a_malformed_program_names_what_is_wrong(ideal: Device, change: Any, exp
     assert caught.value.reason_code == 1517
 
 
+def test_more_shots_than_the_device_allows_are_refused(wren: Device) -> None:
+    params = _valid()
+    params["quantum_program"]["shots"] = wren.max_shots + 1
+    with pytest.raises(ExecutionError) as caught:
+        execute_executor(wren, params)
+    assert f"allows at most {wren.max_shots}" in caught.value.message
+
+
 def test_a_non_isa_item_names_the_item(wren: Device) -> None:
     circuit = QuantumCircuit(2, 2)
     circuit.h(0)

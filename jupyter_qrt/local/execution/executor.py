@@ -50,7 +50,7 @@ from qiskit.primitives.containers.bindings_array import BindingsArray
 from jupyter_qrt.local.devices import Device
 
 from .engines import sample_batches
-from .inputs import RunSettings, check_shots, device_target, runnable_circuit
+from .inputs import RunSettings, device_target, runnable_circuit
 from .report import ExecutionError, ExecutionReport, JobLog, finished_report
 from .simulate import ShotBits
 
@@ -149,7 +149,11 @@ def execute_executor(
     _log_unsimulated(model, device, log)
     circuits = _circuits(model)
     target = device_target(device)
-    check_shots(program.shots, device, 0)
+    if program.shots > device.max_shots:
+        raise ExecutionError(
+            f"The program asks for {program.shots} shots per element, but {device.name} allows "
+            f"at most {device.max_shots}. Ask for fewer shots."
+        )
     rng = np.random.default_rng(
         None if settings.seed is None else [settings.seed, _SAMPLEX_SEED_STREAM]
     )
