@@ -126,18 +126,6 @@ class JobRegistry:
             created["private"] = True
         return created
 
-    @staticmethod
-    def _check_fixed_chunks_allowed(conn: sqlite3.Connection, session_id: str | None) -> None:
-        """400 unless the job runs in a session (IBM's rule for whole-number chunk sizes)."""
-        row = None
-        if session_id is not None:
-            row = conn.execute("SELECT mode FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None or row["mode"] != "dedicated":
-            raise bad_request(
-                "A whole-number 'chunk_size' is only allowed in session execution mode (IBM's "
-                "rule): run the Executor in a Session, or leave chunk_size unset ('auto')."
-            )
-
     def _store_job(
         self,
         job_id: str,
@@ -158,8 +146,15 @@ class JobRegistry:
                 )
                 if self._sessions.jobs_go_first(conn, request.session_id):
                     priority = 0
-            if request.fixed_chunks:
-                self._check_fixed_chunks_allowed(conn, request.session_id)
+            if request.fixed_chunks and not (
+                request.session_id is not None
+                and self._sessions.is_dedicated(conn, request.session_id)
+            ):
+                raise bad_request(
+                    "A whole-number 'chunk_size' is only allowed in session execution mode "
+                    "(IBM's rule): run the Executor in a Session, or leave chunk_size unset "
+                    "('auto')."
+                )
             assert backend is not None  # parse_job_request wants a backend or a session
             conn.execute(
                 "INSERT INTO jobs(id, instance_crn, user_id, backend, program_id, status, "

@@ -162,6 +162,11 @@ class SessionRegistry:
             )
         return str(row["backend"])
 
+    def is_dedicated(self, conn: sqlite3.Connection, session_id: str) -> bool:
+        """Whether the session runs in session execution mode (``dedicated``), not a batch."""
+        row = conn.execute("SELECT mode FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None and row["mode"] == "dedicated"
+
     def jobs_go_first(self, conn: sqlite3.Connection, session_id: str) -> bool:
         """Whether a new job of the session goes before other queued jobs on its device.
 
